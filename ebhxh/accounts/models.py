@@ -1,0 +1,112 @@
+"""Accounts: one user model for unit members, agency officers and system administrators."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    # Unit members (đơn vị)
+    UNIT_ADMIN = "unit_admin", _("Quản trị đơn vị")
+    PREPARER = "preparer", _("Người lập hồ sơ")
+    SIGNER = "signer", _("Người ký")
+    # Agency officers (cơ quan BHXH), scoped to one agency
+    DESK = "desk", _("Bộ phận Tiếp nhận và trả kết quả")
+    COLLECTION = "collection", _("Phòng Thu")
+    BOOKS_CARDS = "books_cards", _("Phòng Sổ - thẻ")
+    BENEFITS = "benefits", _("Phòng Chế độ")
+    SUPERVISOR = "supervisor", _("Lãnh đạo, giám sát")
+    # System
+    SYSADMIN = "sysadmin", _("Quản trị hệ thống")
+
+
+UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.PREPARER, Role.SIGNER})
+AGENCY_ROLES = frozenset({Role.DESK, Role.COLLECTION, Role.BOOKS_CARDS, Role.BENEFITS, Role.SUPERVISOR})
+SYSTEM_ROLES = frozenset({Role.SYSADMIN})
+
+
+class User(AbstractUser):
+    class Kind(models.TextChoices):
+        UNIT = "unit", _("Thành viên đơn vị")
+        AGENCY = "agency", _("Cán bộ cơ quan BHXH")
+        SYSTEM = "system", _("Quản trị hệ thống")
+
+    kind = models.CharField(_("loại tài khoản"), max_length=10, choices=Kind.choices, default=Kind.UNIT)
+    full_name = models.CharField(_("họ và tên"), max_length=200, blank=True)
+    phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
+    unit = models.ForeignKey(
+        "units.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("đơn vị")
+    )
+    agency = models.ForeignKey(
+        "catalog.Agency",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="officers",
+        verbose_name=_("cơ quan BHXH"),
+    )
+    is_unit_account = models.BooleanField(
+        _("tài khoản của đơn vị"),
+        default=False,
+        help_text=_("Tài khoản đăng nhập bằng mã đơn vị hoặc mã số thuế."),
+    )
+    preferred_language = models.CharField(_("ngôn ngữ"), max_length=5, default="vi")
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("người dùng")
+        verbose_name_plural = _("người dùng")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind="unit", unit__isnull=False, agency__isnull=True)
+                    | Q(kind="agency", unit__isnull=True, agency__isnull=False)
+                    | Q(kind="system", unit__isnull=True, agency__isnull=True)
+                ),
+                name="accounts_user_kind_scope",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_unit_account=False) | Q(kind="unit"), name="accounts_user_unit_account_kind"
+            ),
+            models.UniqueConstraint(
+                fields=["unit"], condition=Q(is_unit_account=True), name="accounts_user_one_unit_account"
+            ),
+            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="accounts_user_email_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        if not hasattr(self, "_role_cache"):
+            self._role_cache = frozenset(self.roles.values_list("role", flat=True)) if self.pk else frozenset()
+        return self._role_cache
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    @property
+    def is_officer(self) -> bool:
+        return self.kind == self.Kind.AGENCY
+
+
+class UserRole(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="roles")
+    role = models.CharField(_("vai trò"), max_length=20, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("vai trò")
+        verbose_name_plural = _("vai trò")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "role"], name="accounts_userrole_unique"),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="accounts_userrole_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_role_display()
