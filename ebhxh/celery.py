@@ -19,7 +19,9 @@ logger = logging.getLogger("ebhxh.tasks")
 
 
 @task_failure.connect
-def _record_task_failure(sender: Any = None, task_id: str | None = None, exception: BaseException | None = None, **_: Any) -> None:
+def _record_task_failure(
+    sender: Any = None, task_id: str | None = None, exception: BaseException | None = None, **_: Any
+) -> None:
     # In eager mode nothing else notices a final failure (stack-notes §6.5): log it loudly.
     name = getattr(sender, "name", sender)
     logger.error("task %s [%s] failed: %r", name, task_id, exception)

@@ -97,13 +97,15 @@ TEMPLATES = [
 _default_sqlite = DATA_DIR / "ebhxh.sqlite3"
 DATABASE_URL = env_secret("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+    }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": _default_sqlite,
+            "NAME": str(_default_sqlite),
             "OPTIONS": {
                 # WAL lets readers run beside the writer; IMMEDIATE takes the write lock
                 # at BEGIN, so concurrent writers queue instead of failing mid-transaction.
@@ -125,7 +127,10 @@ PASSWORD_HASHERS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 10},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -191,7 +196,9 @@ else:
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL")
 if not CELERY_TASK_ALWAYS_EAGER and not CELERY_BROKER_URL:
-    raise ImproperlyConfigured("CELERY_BROKER_URL is required when CELERY_TASK_ALWAYS_EAGER is false")
+    raise ImproperlyConfigured(
+        "CELERY_BROKER_URL is required when CELERY_TASK_ALWAYS_EAGER is false"
+    )
 CELERY_BROKER_URL = CELERY_BROKER_URL or "memory://"
 # Eager mode must not raise task errors into a request whose data is already
 # committed; failures are recorded by the task_failure handler (ebhxh/celery.py).
@@ -207,6 +214,9 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
+# Reverse proxies in front of ebhxh: the client IP of the audit trail is the Nth X-Forwarded-For
+# entry from the right. 0 trusts no header and uses the connection's address.
+AUDIT_TRUSTED_PROXIES = env_int("AUDIT_TRUSTED_PROXIES", 0)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 8 * 3600)
 X_FRAME_OPTIONS = "DENY"

@@ -25,7 +25,9 @@ class Role(models.TextChoices):
 
 
 UNIT_ROLES = frozenset({Role.UNIT_ADMIN, Role.PREPARER, Role.SIGNER})
-AGENCY_ROLES = frozenset({Role.DESK, Role.COLLECTION, Role.BOOKS_CARDS, Role.BENEFITS, Role.SUPERVISOR})
+AGENCY_ROLES = frozenset(
+    {Role.DESK, Role.COLLECTION, Role.BOOKS_CARDS, Role.BENEFITS, Role.SUPERVISOR}
+)
 SYSTEM_ROLES = frozenset({Role.SYSADMIN})
 
 
@@ -35,11 +37,18 @@ class User(AbstractUser):
         AGENCY = "agency", _("Cán bộ cơ quan BHXH")
         SYSTEM = "system", _("Quản trị hệ thống")
 
-    kind = models.CharField(_("loại tài khoản"), max_length=10, choices=Kind.choices, default=Kind.UNIT)
+    kind = models.CharField(
+        _("loại tài khoản"), max_length=10, choices=Kind.choices, default=Kind.UNIT
+    )
     full_name = models.CharField(_("họ và tên"), max_length=200, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
     unit = models.ForeignKey(
-        "units.Unit", on_delete=models.PROTECT, null=True, blank=True, related_name="members", verbose_name=_("đơn vị")
+        "units.Unit",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
+        verbose_name=_("đơn vị"),
     )
     agency = models.ForeignKey(
         "catalog.Agency",
@@ -56,7 +65,7 @@ class User(AbstractUser):
     )
     preferred_language = models.CharField(_("ngôn ngữ"), max_length=5, default="vi")
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc,assignment]
 
     class Meta:
         verbose_name = _("người dùng")
@@ -71,12 +80,17 @@ class User(AbstractUser):
                 name="accounts_user_kind_scope",
             ),
             models.CheckConstraint(
-                condition=Q(is_unit_account=False) | Q(kind="unit"), name="accounts_user_unit_account_kind"
+                condition=Q(is_unit_account=False) | Q(kind="unit"),
+                name="accounts_user_unit_account_kind",
             ),
             models.UniqueConstraint(
-                fields=["unit"], condition=Q(is_unit_account=True), name="accounts_user_one_unit_account"
+                fields=["unit"],
+                condition=Q(is_unit_account=True),
+                name="accounts_user_one_unit_account",
             ),
-            models.UniqueConstraint(Lower("email"), condition=~Q(email=""), name="accounts_user_email_unique"),
+            models.UniqueConstraint(
+                Lower("email"), condition=~Q(email=""), name="accounts_user_email_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +99,9 @@ class User(AbstractUser):
     @property
     def role_set(self) -> frozenset[str]:
         if not hasattr(self, "_role_cache"):
-            self._role_cache = frozenset(self.roles.values_list("role", flat=True)) if self.pk else frozenset()
+            self._role_cache = (
+                frozenset(self.roles.values_list("role", flat=True)) if self.pk else frozenset()
+            )
         return self._role_cache
 
     def has_role(self, *roles: str) -> bool:
@@ -105,7 +121,9 @@ class UserRole(models.Model):
         verbose_name_plural = _("vai trò")
         constraints = [
             models.UniqueConstraint(fields=["user", "role"], name="accounts_userrole_unique"),
-            models.CheckConstraint(condition=Q(role__in=Role.values), name="accounts_userrole_valid"),
+            models.CheckConstraint(
+                condition=Q(role__in=Role.values), name="accounts_userrole_valid"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,16 +12,21 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+# "Since an unknown date": the default start of a value whose first day is not known.
+DEFAULT_EFFECTIVE_FROM = dt.date(2000, 1, 1)
+
 
 class EffectiveQuerySet(models.QuerySet):
     def in_force(self, on: dt.date) -> EffectiveQuerySet:
-        return self.filter(Q(effective_from__lte=on), Q(effective_to__isnull=True) | Q(effective_to__gte=on))
+        return self.filter(
+            Q(effective_from__lte=on), Q(effective_to__isnull=True) | Q(effective_to__gte=on)
+        )
 
 
 class Effective(models.Model):
     """A value that applies from effective_from to effective_to inclusive (open-ended when null)."""
 
-    effective_from = models.DateField(_("hiệu lực từ"), default=dt.date(2000, 1, 1))
+    effective_from = models.DateField(_("hiệu lực từ"), default=DEFAULT_EFFECTIVE_FROM)
     effective_to = models.DateField(_("hiệu lực đến"), null=True, blank=True)
     legal_basis = models.CharField(_("căn cứ pháp lý"), max_length=300, blank=True)
 
@@ -100,12 +105,23 @@ class Agency(Effective):
     name = models.CharField(_("tên"), max_length=200)
     level = models.CharField(_("cấp"), max_length=20, choices=Level.choices)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("cấp trên")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("cấp trên"),
     )
     province = models.ForeignKey(Province, on_delete=models.PROTECT, null=True, blank=True)
     address = models.CharField(_("địa chỉ"), max_length=300, blank=True)
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    note = models.CharField(
+        _("ghi chú"),
+        max_length=500,
+        blank=True,
+        help_text=_("Nguồn, độ tin cậy của mã và tên; điểm cần đối chiếu."),
+    )
 
     class Meta(Effective.Meta):
         ordering = ["code"]
@@ -114,7 +130,8 @@ class Agency(Effective):
         constraints = [
             *Effective.Meta.constraints,
             models.CheckConstraint(
-                condition=Q(level="central", parent__isnull=True) | ~Q(level="central") & Q(parent__isnull=False),
+                condition=Q(level="central", parent__isnull=True)
+                | ~Q(level="central") & Q(parent__isnull=False),
                 name="catalog_agency_hierarchy",
             ),
         ]
@@ -134,7 +151,9 @@ class Form(Effective):
     portal_id = models.CharField(_("mã trên cổng"), max_length=20, blank=True)
     name = models.CharField(_("tên"), max_length=300)
     name_en = models.CharField(_("tên tiếng Anh"), max_length=300, blank=True)
-    kind = models.CharField(_("loại"), max_length=20, choices=Kind.choices, default=Kind.DECLARATION)
+    kind = models.CharField(
+        _("loại"), max_length=20, choices=Kind.choices, default=Kind.DECLARATION
+    )
     signature_node = models.CharField(_("nút chữ ký"), max_length=50, blank=True)
 
     class Meta(Effective.Meta):
@@ -159,10 +178,22 @@ class Procedure(Effective):
     name_en = models.CharField(_("tên tiếng Anh"), max_length=400, blank=True)
     field = models.CharField(_("lĩnh vực"), max_length=20, choices=Field.choices)
     time_limit_days = models.PositiveSmallIntegerField(_("thời hạn giải quyết (ngày làm việc)"))
-    time_limit_confirmed = models.BooleanField(_("thời hạn đã xác nhận"), default=False)
+    time_limit_confirmed = models.BooleanField(
+        _("thời hạn đã xác nhận"),
+        default=False,
+        help_text=_("Sai khi thời hạn là mặc định của danh mục, chưa có nguồn xác nhận."),
+    )
     signature_required = models.BooleanField(_("bắt buộc chữ ký số"), default=True)
     channels = models.JSONField(_("kênh nộp"), default=list)
     forms = models.ManyToManyField(Form, through="ProcedureForm", related_name="procedures")
+    note = models.CharField(
+        _("ghi chú"),
+        max_length=500,
+        blank=True,
+        help_text=_(
+            "Nguồn, độ tin cậy của tên và thời hạn; điểm cần đối chiếu (vss-domain.md §12 mục 5)."
+        ),
+    )
 
     class Meta(Effective.Meta):
         ordering = ["code"]
@@ -174,14 +205,25 @@ class Procedure(Effective):
 
 
 class ProcedureForm(models.Model):
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="procedure_forms")
+    procedure = models.ForeignKey(
+        Procedure, on_delete=models.CASCADE, related_name="procedure_forms"
+    )
     form = models.ForeignKey(Form, on_delete=models.PROTECT, related_name="procedure_forms")
     required = models.BooleanField(_("bắt buộc"), default=False)
     position = models.PositiveSmallIntegerField(_("thứ tự"), default=0)
 
     class Meta:
         ordering = ["procedure", "position"]
-        constraints = [models.UniqueConstraint(fields=["procedure", "form"], name="catalog_procedureform_unique")]
+        verbose_name = _("tờ khai của thủ tục")
+        verbose_name_plural = _("tờ khai của thủ tục")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "form"], name="catalog_procedureform_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure.code} – {self.form.code}"
 
 
 class ChangeType(Effective):
@@ -203,7 +245,9 @@ class ChangeType(Effective):
         verbose_name_plural = _("phương án")
         constraints = [
             *Effective.Meta.constraints,
-            models.UniqueConstraint(fields=["list_code", "code", "effective_from"], name="catalog_changetype_unique"),
+            models.UniqueConstraint(
+                fields=["list_code", "code", "effective_from"], name="catalog_changetype_unique"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -222,9 +266,16 @@ class MinimumWage(Effective):
         verbose_name_plural = _("lương tối thiểu vùng")
         constraints = [
             *Effective.Meta.constraints,
-            models.CheckConstraint(condition=Q(region__gte=1, region__lte=4), name="catalog_minimumwage_region"),
-            models.UniqueConstraint(fields=["region", "effective_from"], name="catalog_minimumwage_unique"),
+            models.CheckConstraint(
+                condition=Q(region__gte=1, region__lte=4), name="catalog_minimumwage_region"
+            ),
+            models.UniqueConstraint(
+                fields=["region", "effective_from"], name="catalog_minimumwage_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.region}: {self.amount:,} ({self.effective_from:%d/%m/%Y})"
 
 
 class ReferenceSalary(Effective):
@@ -238,8 +289,13 @@ class ReferenceSalary(Effective):
         verbose_name_plural = _("mức tham chiếu")
         constraints = [
             *Effective.Meta.constraints,
-            models.UniqueConstraint(fields=["effective_from"], name="catalog_referencesalary_unique"),
+            models.UniqueConstraint(
+                fields=["effective_from"], name="catalog_referencesalary_unique"
+            ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.amount:,} ({self.effective_from:%d/%m/%Y})"
 
 
 class ContributionRate(Effective):
@@ -254,7 +310,9 @@ class ContributionRate(Effective):
 
     fund = models.CharField(_("quỹ"), max_length=20, choices=Fund.choices)
     employer_rate = models.DecimalField(_("tỷ lệ đơn vị đóng"), max_digits=6, decimal_places=4)
-    employee_rate = models.DecimalField(_("tỷ lệ người lao động đóng"), max_digits=6, decimal_places=4)
+    employee_rate = models.DecimalField(
+        _("tỷ lệ người lao động đóng"), max_digits=6, decimal_places=4
+    )
 
     class Meta(Effective.Meta):
         ordering = ["fund", "effective_from"]
@@ -262,12 +320,22 @@ class ContributionRate(Effective):
         verbose_name_plural = _("tỷ lệ đóng")
         constraints = [
             *Effective.Meta.constraints,
-            models.UniqueConstraint(fields=["fund", "effective_from"], name="catalog_contributionrate_unique"),
+            models.UniqueConstraint(
+                fields=["fund", "effective_from"], name="catalog_contributionrate_unique"
+            ),
             models.CheckConstraint(
-                condition=Q(employer_rate__gte=0, employer_rate__lt=1, employee_rate__gte=0, employee_rate__lt=1),
+                condition=Q(
+                    employer_rate__gte=0,
+                    employer_rate__lt=1,
+                    employee_rate__gte=0,
+                    employee_rate__lt=1,
+                ),
                 name="catalog_contributionrate_range",
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.fund}: {self.employer_rate} / {self.employee_rate} ({self.effective_from:%d/%m/%Y})"
 
 
 class IVanProvider(Effective):

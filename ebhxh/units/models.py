@@ -28,7 +28,12 @@ class Unit(models.Model):
         STOPPED = "stopped", _("Đã ngừng giao dịch điện tử")
 
     code = models.CharField(
-        _("mã đơn vị"), max_length=7, unique=True, null=True, blank=True, help_text=_("Trống cho đến khi cơ quan BHXH cấp mã.")
+        _("mã đơn vị"),
+        max_length=7,
+        unique=True,
+        null=True,
+        blank=True,
+        help_text=_("Trống cho đến khi cơ quan BHXH cấp mã."),
     )
     tax_code = models.CharField(_("mã số thuế"), max_length=14, unique=True)
     name = models.CharField(_("tên đơn vị"), max_length=300)
@@ -36,17 +41,27 @@ class Unit(models.Model):
     registered_address = models.CharField(_("địa chỉ đăng ký kinh doanh"), max_length=400)
     contact_address = models.CharField(_("địa chỉ liên hệ"), max_length=400, blank=True)
     commune = models.ForeignKey(
-        "catalog.Commune", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("xã, phường")
+        "catalog.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("xã, phường"),
     )
     managing_agency = models.ForeignKey(
-        "catalog.Agency", on_delete=models.PROTECT, related_name="units", verbose_name=_("cơ quan BHXH quản lý")
+        "catalog.Agency",
+        on_delete=models.PROTECT,
+        related_name="units",
+        verbose_name=_("cơ quan BHXH quản lý"),
     )
     wage_region = models.PositiveSmallIntegerField(_("vùng lương tối thiểu"))
     head_name = models.CharField(_("thủ trưởng đơn vị"), max_length=200, blank=True)
     contact_email = models.EmailField(_("email liên hệ"))
     contact_phone = models.CharField(_("điện thoại liên hệ"), max_length=30, blank=True)
     etx_status = models.CharField(
-        _("trạng thái giao dịch điện tử"), max_length=20, choices=EtxStatus.choices, default=EtxStatus.NOT_REGISTERED
+        _("trạng thái giao dịch điện tử"),
+        max_length=20,
+        choices=EtxStatus.choices,
+        default=EtxStatus.NOT_REGISTERED,
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -56,10 +71,15 @@ class Unit(models.Model):
         verbose_name = _("đơn vị")
         verbose_name_plural = _("đơn vị")
         constraints = [
-            models.CheckConstraint(condition=Q(wage_region__gte=1, wage_region__lte=4), name="units_unit_wage_region"),
-            models.CheckConstraint(condition=Q(code__isnull=True) | Q(code__length=7), name="units_unit_code_length"),
             models.CheckConstraint(
-                condition=Q(tax_code__length=10) | Q(tax_code__length=14), name="units_unit_tax_code_length"
+                condition=Q(wage_region__gte=1, wage_region__lte=4), name="units_unit_wage_region"
+            ),
+            models.CheckConstraint(
+                condition=Q(code__isnull=True) | Q(code__length=7), name="units_unit_code_length"
+            ),
+            models.CheckConstraint(
+                condition=Q(tax_code__length=10) | Q(tax_code__length=14),
+                name="units_unit_tax_code_length",
             ),
         ]
 
@@ -80,7 +100,9 @@ class Participant(models.Model):
         YEAR = 2, _("Chỉ có năm")
 
     bhxh_code = models.CharField(_("mã số BHXH"), max_length=10, unique=True, null=True, blank=True)
-    personal_id = models.CharField(_("số định danh cá nhân"), max_length=12, unique=True, null=True, blank=True)
+    personal_id = models.CharField(
+        _("số định danh cá nhân"), max_length=12, unique=True, null=True, blank=True
+    )
     full_name = models.CharField(_("họ và tên"), max_length=100)
     birth_date = models.DateField(_("ngày sinh"))
     birth_date_kind = models.PositiveSmallIntegerField(
@@ -88,16 +110,28 @@ class Participant(models.Model):
     )
     gender = models.CharField(_("giới tính"), max_length=6, choices=Gender.choices)
     nationality = models.ForeignKey(
-        "catalog.Nationality", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("quốc tịch")
+        "catalog.Nationality",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("quốc tịch"),
     )
     ethnicity = models.ForeignKey(
-        "catalog.Ethnicity", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("dân tộc")
+        "catalog.Ethnicity",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("dân tộc"),
     )
     phone = models.CharField(_("điện thoại"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
     address = models.CharField(_("địa chỉ"), max_length=400, blank=True)
     commune = models.ForeignKey(
-        "catalog.Commune", on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("xã, phường")
+        "catalog.Commune",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        verbose_name=_("xã, phường"),
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -108,13 +142,16 @@ class Participant(models.Model):
         verbose_name_plural = _("người tham gia")
         constraints = [
             models.CheckConstraint(
-                condition=Q(bhxh_code__isnull=False) | Q(personal_id__isnull=False), name="units_participant_has_key"
+                condition=Q(bhxh_code__isnull=False) | Q(personal_id__isnull=False),
+                name="units_participant_has_key",
             ),
             models.CheckConstraint(
-                condition=Q(bhxh_code__isnull=True) | Q(bhxh_code__length=10), name="units_participant_bhxh_length"
+                condition=Q(bhxh_code__isnull=True) | Q(bhxh_code__length=10),
+                name="units_participant_bhxh_length",
             ),
             models.CheckConstraint(
-                condition=Q(personal_id__isnull=True) | Q(personal_id__length=12), name="units_participant_pid_length"
+                condition=Q(personal_id__isnull=True) | Q(personal_id__length=12),
+                name="units_participant_pid_length",
             ),
         ]
 
@@ -143,27 +180,46 @@ class Employment(models.Model):
         MATERNITY = "maternity", _("Nghỉ thai sản")
         STOPPED = "stopped", _("Đã giảm")
 
-    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="employments", verbose_name=_("đơn vị"))
+    unit = models.ForeignKey(
+        Unit, on_delete=models.PROTECT, related_name="employments", verbose_name=_("đơn vị")
+    )
     participant = models.ForeignKey(
-        Participant, on_delete=models.PROTECT, related_name="employments", verbose_name=_("người tham gia")
+        Participant,
+        on_delete=models.PROTECT,
+        related_name="employments",
+        verbose_name=_("người tham gia"),
     )
     position = models.CharField(_("cấp bậc, chức vụ, chức danh nghề"), max_length=500)
-    job_group = models.CharField(_("vị trí việc làm"), max_length=20, choices=JobGroup.choices, default=JobGroup.OTHER)
+    job_group = models.CharField(
+        _("vị trí việc làm"), max_length=20, choices=JobGroup.choices, default=JobGroup.OTHER
+    )
     department = models.CharField(_("phòng ban"), max_length=200, blank=True)
     salary_amount = models.PositiveBigIntegerField(_("mức lương (đồng)"), null=True, blank=True)
-    salary_coefficient = models.DecimalField(_("hệ số lương"), max_digits=5, decimal_places=2, null=True, blank=True)
-    position_allowance = models.DecimalField(_("phụ cấp chức vụ"), max_digits=14, decimal_places=2, default=0)
-    seniority_over_frame_pct = models.DecimalField(_("phụ cấp thâm niên vượt khung (%)"), max_digits=5, decimal_places=2, default=0)
-    seniority_job_pct = models.DecimalField(_("phụ cấp thâm niên nghề (%)"), max_digits=5, decimal_places=2, default=0)
+    salary_coefficient = models.DecimalField(
+        _("hệ số lương"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    position_allowance = models.DecimalField(
+        _("phụ cấp chức vụ"), max_digits=14, decimal_places=2, default=0
+    )
+    seniority_over_frame_pct = models.DecimalField(
+        _("phụ cấp thâm niên vượt khung (%)"), max_digits=5, decimal_places=2, default=0
+    )
+    seniority_job_pct = models.DecimalField(
+        _("phụ cấp thâm niên nghề (%)"), max_digits=5, decimal_places=2, default=0
+    )
     salary_allowance = models.PositiveBigIntegerField(_("phụ cấp lương"), default=0)
     additional_allowance = models.PositiveBigIntegerField(_("các khoản bổ sung"), default=0)
-    contract_type = models.CharField(_("loại hợp đồng"), max_length=20, choices=ContractType.choices)
+    contract_type = models.CharField(
+        _("loại hợp đồng"), max_length=20, choices=ContractType.choices
+    )
     contract_number = models.CharField(_("số hợp đồng"), max_length=100, blank=True)
     contract_start = models.DateField(_("ngày bắt đầu hợp đồng"))
     contract_end = models.DateField(_("ngày kết thúc hợp đồng"), null=True, blank=True)
     start_month = models.DateField(_("tháng bắt đầu đóng"), help_text=_("Ngày đầu tháng."))
     end_month = models.DateField(_("tháng kết thúc đóng"), null=True, blank=True)
-    status = models.CharField(_("trạng thái đóng"), max_length=20, choices=Status.choices, default=Status.CONTRIBUTING)
+    status = models.CharField(
+        _("trạng thái đóng"), max_length=20, choices=Status.choices, default=Status.CONTRIBUTING
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -187,9 +243,12 @@ class Employment(models.Model):
                 condition=Q(end_month__isnull=True) | Q(end_month__gte=F("start_month")),
                 name="units_employment_months",
             ),
-            models.CheckConstraint(condition=Q(start_month__day=1), name="units_employment_start_first_day"),
             models.CheckConstraint(
-                condition=Q(contract_type="indefinite", contract_end__isnull=True) | ~Q(contract_type="indefinite"),
+                condition=Q(start_month__day=1), name="units_employment_start_first_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_type="indefinite", contract_end__isnull=True)
+                | ~Q(contract_type="indefinite"),
                 name="units_employment_indefinite_no_end",
             ),
             models.UniqueConstraint(
@@ -217,3 +276,6 @@ class EmploymentChange(models.Model):
         ordering = ["employment", "effective_month", "id"]
         verbose_name = _("biến động")
         verbose_name_plural = _("biến động")
+
+    def __str__(self) -> str:
+        return f"{self.change_type} {self.effective_month:%m/%Y}"

@@ -1,2 +1,9 @@
+from django.urls import path
+
+from ebhxh.web import views
+
 app_name = "web"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("danh-muc/", views.catalog, name="catalog"),
+]

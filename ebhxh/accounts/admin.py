@@ -1,0 +1,45 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from ebhxh.accounts.models import User, UserRole
+from ebhxh.web.admin_mixins import AuditedModelAdmin
+
+
+class UserRoleInline(admin.TabularInline):
+    model = UserRole
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
+    audit_prefix = "user"
+    inlines = [UserRoleInline]
+    list_display = [
+        "username",
+        "full_name",
+        "kind",
+        "unit",
+        "agency",
+        "is_unit_account",
+        "is_active",
+    ]
+    list_filter = ["kind", "is_active", "is_unit_account", "agency"]
+    search_fields = ["username", "full_name", "email", "unit__code", "unit__tax_code"]
+    autocomplete_fields = ["unit", "agency"]
+    fieldsets = [
+        (None, {"fields": ["username", "password"]}),
+        (_("Thông tin"), {"fields": ["full_name", "email", "phone", "preferred_language"]}),
+        (_("Phạm vi"), {"fields": ["kind", "unit", "is_unit_account", "agency"]}),
+        (_("Quyền"), {"fields": ["is_active", "is_staff", "is_superuser"]}),
+        (_("Thời gian"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["username", "kind", "unit", "agency", "password1", "password2"],
+            },
+        ),
+    ]
