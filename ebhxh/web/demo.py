@@ -96,6 +96,13 @@ UNITS = [
     ("DM0003C", "Hợp tác xã Nông nghiệp Tân Thông", "031000003", "cooperative", 3, 1, 5),
 ]
 
+UNIT_MEMBERS = {
+    "DM0001A": [
+        ("ketoan.saomai", "Đỗ Thị Kế Toán", Role.PREPARER, "Người lập hồ sơ / preparer"),
+        ("giamdoc.saomai", "Bùi Văn Giám Đốc", Role.SIGNER, "Người ký / signer"),
+    ],
+}
+
 OFFICER_ROLES = [
     ("motcua.demo", "Lê Thị Một Cửa", Role.DESK, 0),
     ("thu.demo", "Trần Văn Thu", Role.COLLECTION, 0),
@@ -171,7 +178,11 @@ def seed_demo() -> DemoReport:
                 user=officer, name="demo", key=demo_totp_key(username), confirmed=True
             )
         report.logins.append(
-            (username, f"{Role(role).label} · {agency.code}", "TOTP: ebhxh demo_totp " + username)
+            (
+                username,
+                f"{Role(role).label} · {agency.code}",
+                "TOTP: .venv/bin/ebhxh demo_totp " + username,
+            )
         )
 
     person_no = 0
@@ -210,25 +221,11 @@ def seed_demo() -> DemoReport:
         report.logins.append(
             (code, f"{name} (mã đơn vị / MST {unit.tax_code})", "quản trị đơn vị, người ký")
         )
-        if code == UNITS[0][0]:
+        for username, full_name, role, label in UNIT_MEMBERS.get(code, []):
             _user(
-                report,
-                "ketoan.saomai",
-                kind=User.Kind.UNIT,
-                unit=unit,
-                full_name="Đỗ Thị Kế Toán",
-                roles=[Role.PREPARER],
+                report, username, kind=User.Kind.UNIT, unit=unit, full_name=full_name, roles=[role]
             )
-            _user(
-                report,
-                "giamdoc.saomai",
-                kind=User.Kind.UNIT,
-                unit=unit,
-                full_name="Bùi Văn Giám Đốc",
-                roles=[Role.SIGNER],
-            )
-            report.logins.append(("ketoan.saomai", "Người lập hồ sơ / preparer · " + code, ""))
-            report.logins.append(("giamdoc.saomai", "Người ký / signer · " + code, ""))
+            report.logins.append((username, f"{label} · {code}", ""))
         for _ in range(headcount):
             person_no += 1
             _participant_with_employment(report, rng, person_no, unit, admin)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -414,17 +412,3 @@ def test_messages_never_echo_the_input() -> None:
 def test_vietnamese_messages_have_diacritics() -> None:
     finding = check_tax_code("x").findings[0]
     assert finding.message_vi == "Mã số thuế phải gồm 10 chữ số hoặc 13 ký tự dạng NNNNNNNNNN-NNN."
-
-
-def test_module_has_no_django_imports() -> None:
-    tree = ast.parse(Path(ids.__file__).read_text(encoding="utf-8"))
-    imported = [
-        name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for name in (
-            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-        )
-    ]
-    assert imported
-    assert not [n for n in imported if n.split(".")[0] in {"django", "ninja", "celery"}]

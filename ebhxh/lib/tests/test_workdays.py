@@ -6,7 +6,6 @@ and stack-notes.md §7.
 
 from __future__ import annotations
 
-import ast
 import json
 import time
 from datetime import date, datetime, timedelta
@@ -357,17 +356,3 @@ def test_between_is_additive(a: date, b: date, c: date) -> None:
     ab = cal.working_days_between(a, b)
     assert ab + cal.working_days_between(b, c) == cal.working_days_between(a, c)
     assert abs(ab) <= abs((b - a).days)
-
-
-def test_module_has_no_django_imports() -> None:
-    tree = ast.parse(Path(workdays.__file__).read_text(encoding="utf-8"))
-    imported = [
-        name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.Import | ast.ImportFrom)
-        for name in (
-            [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]
-        )
-    ]
-    assert imported
-    assert not [n for n in imported if n.split(".")[0] in {"django", "ninja", "celery"}]

@@ -1,7 +1,7 @@
 import pytest
 from django.urls import reverse
 
-from ebhxh.units.tests.factories import EmploymentFactory
+from ebhxh.units.tests.factories import EmploymentFactory, UnitFactory
 from tests.personas import verified_login
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +72,42 @@ def test_the_admin_works_for_the_system_administrator(client, sysadmin):
 def test_unit_members_cannot_open_the_admin(client, unit_admin):
     client.force_login(unit_admin)
     assert client.get("/admin/").status_code == 302
+
+
+def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(client):
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="vi">' in response.content.decode()
+    assert response["Content-Language"] == "vi"
+    client.cookies["django_language"] = "en"
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+
+
+def test_an_unknown_language_cookie_falls_back_to_vietnamese(client):
+    client.cookies["django_language"] = "fr"
+    assert '<html lang="vi">' in client.get("/").content.decode()
+
+
+def _queries(client, url="/"):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_home_pages_do_not_grow_a_query_per_row(client, unit_admin, desk_officer, unit_b):
+    EmploymentFactory(unit=unit_admin.unit)
+    verified_login(client, unit_admin)
+    _queries(client)  # the first request stores the second-factor decision in the session
+    few = _queries(client)
+    for _ in range(5):
+        EmploymentFactory(unit=unit_admin.unit)
+    assert _queries(client) == few
+
+    verified_login(client, desk_officer)
+    _queries(client)
+    few = _queries(client)
+    UnitFactory(managing_agency=desk_officer.agency)
+    UnitFactory(managing_agency=desk_officer.agency)
+    assert _queries(client) == few

@@ -24,6 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--once", action="store_true", help="run every task once and exit")
 
     def handle(self, *args: Any, once: bool = False, **options: Any) -> None:
+        app.loader.import_default_modules()  # registers the tasks of every app, as a worker does
         beat: dict[str, dict[str, Any]] = settings.CELERY_BEAT_SCHEDULE
         schedule = {name: float(entry["schedule"]) for name, entry in beat.items()}
         tasks = {name: str(entry["task"]) for name, entry in beat.items()}
