@@ -28,7 +28,10 @@ migrations: ## Make migrations after a model change
 messages: ## Extract user-facing strings into the English catalogue and compile it
 	$(PY) manage.py makemessages -l en --no-obsolete --no-location --ignore '.venv/*' --ignore 'var/*' && $(PY) manage.py compilemessages -l en
 
+openapi: ## Refresh docs/api/openapi.json after an API change (a test compares it with the served one)
+	$(PY) manage.py export_openapi_schema --api ebhxh.api.urls.api --indent 2 --sorted --output docs/api/openapi.json
+
 bench: ## Run the benchmarks under bench/
 	$(PY) bench/run.py
 
-.PHONY: help run test ci lint format typecheck migrations messages bench
+.PHONY: help run test ci lint format typecheck migrations messages openapi bench

@@ -43,7 +43,12 @@ def _sqlite_flush_keeps_audit_triggers():
     Around the flush only, lift the triggers and put them back; production never flushes."""
     import importlib
 
-    from django.db.backends.sqlite3.operations import DatabaseOperations
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    from django.db.backends.sqlite3.base import DatabaseOperations
 
     triggers = importlib.import_module("ebhxh.audit.migrations.0002_append_only_triggers")
     original = DatabaseOperations.sql_flush
