@@ -8,11 +8,14 @@ import pytest
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: while Playwright runs, its event loop lives in this thread, and Django refuses
+    ORM calls from a thread with a running loop unless DJANGO_ALLOW_ASYNC_UNSAFE is set. Both are
+    confined to the browser-test modules; no other test or subprocess sees them."""
     if CHROMIUM is None:
         pytest.skip("Debian's chromium is not installed (scripts/test installs it)")
-    # Playwright's sync API runs an event loop in this thread; the ORM calls of the test itself are safe.
+    saved = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright
 
@@ -32,6 +35,10 @@ def browser():
         )
         yield browser
         browser.close()
+    if saved is None:
+        del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+    else:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = saved
 
 
 @pytest.fixture
