@@ -1,3 +1,4 @@
+# bench: database
 """Benchmark: appending audit events (hash chain, serialised head) against the floor of a plain
 one-row INSERT + COMMIT with the same payload, on the configured database.
 

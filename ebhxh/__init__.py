@@ -1,5 +1,6 @@
-"""ebhxh: electronic transaction gateway for BHXH, BHYT and BHTN."""
+"""ebhxh: electronic transaction gateway for BHXH, BHYT and BHTN.
 
-from ebhxh.celery import app as celery_app
-
-__all__ = ["celery_app"]
+The Celery app is loaded by the web app's AppConfig.ready() (and found by `celery -A ebhxh` as
+`ebhxh.celery`), not here, so the pure tools (the browser signing agent, the offline validators)
+import `ebhxh.*` without starting Django or Celery.
+"""

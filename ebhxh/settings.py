@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "ebhxh.catalog",
     "ebhxh.accounts",
     "ebhxh.units",
+    "ebhxh.signatures",
     "ebhxh.web",
 ]
 
@@ -212,6 +213,26 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "ebhxh.audit.tasks.verify_chain", "schedule": 24 * 3600.0},
 }
+
+# --- Digital signatures -------------------------------------------------------------------
+# RSA-SHA1 signatures are refused (SIG-SHA1-DISABLED) unless this legacy switch is on.
+SIGNATURE_ALLOW_SHA1 = env_bool("SIGNATURE_ALLOW_SHA1", False)
+# hard-fail: refuse when a certificate names a CRL/OCSP source that cannot be checked;
+# soft-fail: accept then, with a note in the report; require: demand revocation info for every certificate.
+SIGNATURE_REVOCATION_MODE = env_str("SIGNATURE_REVOCATION_MODE", "hard-fail")
+if SIGNATURE_REVOCATION_MODE not in {"hard-fail", "soft-fail", "require"}:
+    raise ImproperlyConfigured("SIGNATURE_REVOCATION_MODE must be hard-fail, soft-fail or require")
+SIGNATURE_FETCH_REVOCATION = env_bool("SIGNATURE_FETCH_REVOCATION", True)
+SIGNATURE_FETCH_TIMEOUT = env_int("SIGNATURE_FETCH_TIMEOUT", 10)
+# The agency seal: a PKCS#12 file, or a key on a PKCS#11 token/HSM. When neither is set, the demo seal
+# under DATA_DIR/demo-pki (created by seed_demo) is used, with a warning.
+SEAL_PKCS12_FILE = env_str("SEAL_PKCS12_FILE")
+SEAL_PKCS12_PASSWORD = env_secret("SEAL_PKCS12_PASSWORD")
+SEAL_PKCS11_MODULE = env_str("SEAL_PKCS11_MODULE")
+SEAL_PKCS11_TOKEN = env_str("SEAL_PKCS11_TOKEN")
+SEAL_PKCS11_KEY_LABEL = env_str("SEAL_PKCS11_KEY_LABEL")
+SEAL_PKCS11_PIN = env_secret("SEAL_PKCS11_PIN")
+DEMO_PKI_DIR = DATA_DIR / "demo-pki"
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)
