@@ -62,14 +62,21 @@ def _floor(signed: bytes, unit) -> None:
         )
 
 
+def _hwm_mib() -> float:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork+exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _peak_rss_child(path: str) -> None:
     from ebhxh.signatures import xmldsig
 
     data = Path(path).read_bytes()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _hwm_mib()
     xmldsig.verify(data)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(f"{base / 1024:.0f} {peak / 1024:.0f}")
+    print(f"{base:.0f} {_hwm_mib():.0f}")
 
 
 def main() -> None:

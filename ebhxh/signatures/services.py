@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -180,7 +181,7 @@ def agency_signer() -> Signer:
         return Pkcs12Signer.from_file(
             settings.SEAL_PKCS12_FILE, (settings.SEAL_PKCS12_PASSWORD or "").encode() or None
         )
-    demo = settings.DEMO_PKI_DIR / "agency-seal.p12"
+    demo = Path(settings.DEMO_PKI_DIR) / "agency-seal.p12"
     if demo.exists():
         logger.warning(
             "no agency seal configured (SEAL_PKCS11_MODULE / SEAL_PKCS12_FILE): using the DEMO seal %s",
@@ -193,5 +194,17 @@ def agency_signer() -> Signer:
 
 
 def seal(xml: bytes, *, container: str | None = None, signer: Signer | None = None) -> bytes:
-    """Sign an agency notice with the agency seal (into the notice's designated node)."""
-    return xmldsig.sign(xml, signer or agency_signer(), container=container)
+    """Sign an agency notice with the agency seal (into the notice's designated node).
+
+    A signer passed in stays the caller's; the one made here from the settings is closed again,
+    so a PKCS#11 seal does not keep a session and a login on the HSM per notice.
+    """
+    if signer is not None:
+        return xmldsig.sign(xml, signer, container=container)
+    own = agency_signer()
+    try:
+        return xmldsig.sign(xml, own, container=container)
+    finally:
+        close = getattr(own, "close", None)
+        if close is not None:
+            close()

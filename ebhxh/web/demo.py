@@ -21,6 +21,7 @@ from ebhxh.catalog.models import Agency, MinimumWage
 from ebhxh.lib.identifiers import make_tax_code
 from ebhxh.units import services as unit_services
 from ebhxh.units.models import Employment, Participant, Unit
+from ebhxh.web.demo_pki import ensure_demo_pki
 
 DEMO_PASSWORD = "ebhxh-demo-2026"  # noqa: S105  printed by the run command; demo only
 PARTICIPANTS = 30
@@ -229,6 +230,9 @@ def seed_demo() -> DemoReport:
         for _ in range(headcount):
             person_no += 1
             _participant_with_employment(report, rng, person_no, unit, admin)
+    units = list(Unit.objects.filter(code__in=[u[0] for u in UNITS]).order_by("code"))
+    for what, n in ensure_demo_pki(units, actor=admin, password=DEMO_PASSWORD).items():
+        report.add(what, n)
     return report
 
 

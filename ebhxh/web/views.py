@@ -1,7 +1,8 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -59,3 +60,11 @@ def catalog(request: HttpRequest) -> HttpResponse:
             "region": region,
         },
     )
+
+
+def demo_crl(request: HttpRequest) -> HttpResponse:
+    """The demo CA's CRL, at the address its certificates name (only when the demo PKI exists)."""
+    path = settings.DEMO_PKI_DIR / "ca.crl"
+    if not path.exists():
+        raise Http404
+    return HttpResponse(path.read_bytes(), content_type="application/pkix-crl")

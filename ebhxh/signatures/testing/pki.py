@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -61,10 +62,11 @@ class Issued:
 
 
 def _name(common_name: str, organisation: str = "ebhxh test PKI", **extra: str) -> x509.Name:
+    # X.520 caps these attributes at 64 characters; long unit names are cut.
     attrs = [
         x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organisation[:64]),
+        x509.NameAttribute(NameOID.COMMON_NAME, common_name[:64]),
     ]
     if "uid" in extra:
         # Vietnamese CAs put "MST:<tax code>" in the UID attribute of unit certificates.
@@ -318,3 +320,42 @@ class TestPKI:
             .not_valid_after(self.now + dt.timedelta(days=1))
             .sign(key, hashes.SHA256())
         )
+
+
+def _write(path: Path, data: bytes, mode: int = 0o644) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(data)
+    tmp.chmod(mode)
+    tmp.replace(path)
+
+
+def save_ca(pki: TestPKI, directory: Path) -> None:
+    """Keep the CA keys and certificates of a demo PKI, so later runs issue from the same CA."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, issued in (("root", pki.root), ("ca", pki.issuing)):
+        _write(directory / f"{name}.pem", issued.cert_pem)
+        _write(directory / f"{name}-key.pem", issued.key_pem, 0o600)
+
+
+def load_ca(directory: Path, **options: object) -> TestPKI | None:
+    """A TestPKI around the CA saved by save_ca, or None when there is none yet."""
+    try:
+        loaded = {
+            name: Issued(
+                serialization.load_pem_private_key(
+                    (directory / f"{name}-key.pem").read_bytes(), None
+                ),  # type: ignore[arg-type]
+                x509.load_pem_x509_certificate((directory / f"{name}.pem").read_bytes()),
+            )
+            for name in ("root", "ca")
+        }
+    except FileNotFoundError:
+        return None
+    pki = TestPKI.__new__(TestPKI)
+    pki.now = dt.datetime.now(UTC).replace(microsecond=0)
+    pki.crl_url = options.get("crl_url")  # type: ignore[assignment]
+    pki.ocsp_url = options.get("ocsp_url")  # type: ignore[assignment]
+    pki.revoked = {}
+    pki.root = loaded["root"]
+    pki.issuing = Issued(loaded["ca"].key, loaded["ca"].certificate, [loaded["root"].certificate])
+    return pki

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def catalogues(db):
+def catalogues(db, settings, tmp_path):
+    settings.DEMO_PKI_DIR = tmp_path / "demo-pki"  # never the real DATA_DIR
     load_catalogues()
 
 
@@ -66,3 +67,32 @@ def test_demo_totp_refuses_a_real_account(catalogues, desk_officer):
 
     with pytest.raises(CommandError):
         call_command("demo_totp", desk_officer.username)
+
+
+def test_the_demo_pki_lets_a_unit_sign_and_the_agency_seal(catalogues, settings, client):
+    from ebhxh.signatures import services, xmldsig
+    from ebhxh.signatures.signers import Pkcs12Signer
+    from ebhxh.signatures.testing.documents import d02_document
+    from ebhxh.web.demo import DEMO_PASSWORD
+
+    seed_demo()
+    unit = Unit.objects.get(code="DM0001A")
+    signer = Pkcs12Signer.from_file(
+        str(settings.DEMO_PKI_DIR / "DM0001A.p12"), DEMO_PASSWORD.encode()
+    )
+    signed = xmldsig.sign(d02_document(3), signer)
+    report, verified = services.verify_document(signed, unit=unit)
+    assert report.valid, report.to_json()
+    assert report.certificate["revocation"]  # the demo CRL was uploaded: no fetch needed
+    other, _ = services.verify_document(signed, unit=Unit.objects.get(code="DM0002B"))
+    assert other.code == "CERT-NOT-REGISTERED"
+
+    sealed = services.seal(
+        b"<BaoHiemDienTu><ThongTinHoSo><SoHoSo>00001/2026/07906</SoHoSo></ThongTinHoSo></BaoHiemDienTu>"
+    )
+    report, _ = services.verify_document(sealed)
+    assert report.valid, report.to_json()
+    # The CRL its certificates name is served by the portal itself.
+    response = client.get("/demo-pki/ca.crl")
+    assert response.status_code == 200
+    assert response.content == (settings.DEMO_PKI_DIR / "ca.crl").read_bytes()

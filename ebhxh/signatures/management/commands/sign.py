@@ -2,19 +2,28 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from ebhxh.signatures import xmldsig
 from ebhxh.signatures.errors import SignatureError
 from ebhxh.signatures.signers import Pkcs12Signer, Signer
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
 
 def read_secret(env_name: str, prompt: str) -> str:
     """A PIN or password: from the named environment variable, else a prompt. Never a CLI argument."""
+    if not _ENV_NAME.fullmatch(env_name):
+        # Not echoed: what was typed there may be the secret itself.
+        raise CommandError(
+            "--password-env/--pin-env nhận TÊN biến môi trường, không phải mật khẩu hay PIN / "
+            "--password-env/--pin-env take the NAME of an environment variable, not the secret"
+        )
     value = os.environ.get(env_name)
     if value is not None:
         return value
@@ -22,7 +31,10 @@ def read_secret(env_name: str, prompt: str) -> str:
         raise CommandError(
             f"đặt biến môi trường {env_name} hoặc chạy trong terminal / set {env_name} or run in a terminal"
         )
-    return getpass.getpass(prompt)
+    try:
+        return getpass.getpass(prompt)
+    except (EOFError, KeyboardInterrupt):
+        raise CommandError("đã hủy / cancelled") from None
 
 
 class Command(BaseCommand):
@@ -31,6 +43,13 @@ class Command(BaseCommand):
         "Sign an XML file (a form or a BHXHDienTu.xml dossier) with a PKCS#12 file or a PKCS#11 token. "
         "The PIN/password comes from an environment variable or a prompt, never from the command line."
     )
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # No abbreviated options: argparse would otherwise take `--password SECRET` for
+        # `--password-env SECRET` (and `--pin 1234` for `--pin-env 1234`).
+        parser.allow_abbrev = False
+        return parser
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("file", help="tệp XML cần ký / the XML file to sign")
@@ -84,6 +103,8 @@ class Command(BaseCommand):
                 container=options["container"],
                 c14n="exclusive" if options["exclusive_c14n"] else "inclusive",
             )
+            # Before close(): a closed PKCS#11 signer would log in to the token again for this.
+            subject = signer.certificate().subject.rfc4514_string()
         except SignatureError as exc:
             raise CommandError(
                 f"{exc.code}: {exc.message_vi} / {exc.message_en} {exc.detail}"
@@ -93,8 +114,10 @@ class Command(BaseCommand):
             if close:
                 close()
         output = Path(options["output"] or path.with_suffix(".signed.xml"))
-        output.write_bytes(signed)
-        subject = signer.certificate().subject.rfc4514_string()
+        try:
+            output.write_bytes(signed)
+        except OSError as exc:
+            raise CommandError(f"{output}: {exc}") from None
         self.stdout.write(f"Đã ký / signed: {output}  ({subject})")
 
     def _signer(self, options: dict[str, Any]) -> Signer:

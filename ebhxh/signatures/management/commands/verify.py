@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from ebhxh.signatures import services, xmldsig
-from ebhxh.signatures.errors import SignatureError
+from ebhxh.signatures.errors import PROBLEMS, SignatureError
 from ebhxh.signatures.profile import Policy
 from ebhxh.units.models import Unit
 
@@ -54,7 +54,9 @@ class Command(BaseCommand):
         except OSError as exc:
             raise CommandError(f"{path}: {exc}") from None
         if options["cert"]:
-            valid, lines = self._pinned(data, Path(options["cert"]), options["container"])
+            valid, lines = self._pinned(
+                data, Path(options["cert"]), options["container"], options["at_signing_time"]
+            )
             self.stdout.write("\n".join(lines))
             sys.exit(0 if valid else 1)
         unit = None
@@ -77,7 +79,7 @@ class Command(BaseCommand):
         sys.exit(0 if report.valid else 1)
 
     def _pinned(
-        self, data: bytes, cert_path: Path, container: str | None
+        self, data: bytes, cert_path: Path, container: str | None, at_signing_time: bool
     ) -> tuple[bool, list[str]]:
         try:
             pem = cert_path.read_bytes()
@@ -88,29 +90,45 @@ class Command(BaseCommand):
             )
         except (OSError, ValueError) as exc:
             raise CommandError(f"{cert_path}: {exc}") from None
+
+        def invalid(code: str, detail: str = "") -> tuple[bool, list[str]]:
+            problem = PROBLEMS[code]
+            lines = [
+                f"KHÔNG HỢP LỆ / INVALID  {code}",
+                f"  {problem.message_vi}",
+                f"  {problem.message_en}",
+            ]
+            if detail:
+                lines.append(f"  chi tiết / detail: {detail}")
+            return False, lines
+
         try:
             verified = xmldsig.verify(data, container=container, policy=Policy())
         except SignatureError as exc:
-            return False, [
-                f"KHÔNG HỢP LỆ / INVALID  {exc.code}",
-                f"  {exc.message_vi}",
-                f"  {exc.message_en}",
-            ]
+            return invalid(exc.code, exc.detail)
         if verified.certificate.fingerprint(hashes.SHA256()) != expected.fingerprint(
             hashes.SHA256()
         ):
-            return False, [
-                "KHÔNG HỢP LỆ / INVALID  CERT-UNTRUSTED",
-                "  Tài liệu không được ký bằng chứng thư đã cho.",
-                "  The document was not signed with the given certificate.",
-            ]
-        moment = verified.signing_time or dt.datetime.now(dt.UTC)
-        if not (expected.not_valid_before_utc <= moment <= expected.not_valid_after_utc):
-            return False, ["KHÔNG HỢP LỆ / INVALID  CERT-EXPIRED", f"  {moment.isoformat()}"]
+            return invalid(
+                "CERT-UNTRUSTED", "the document was not signed with the given certificate"
+            )
+        now = dt.datetime.now(dt.UTC)
+        signing_time = verified.signing_time
+        if signing_time is not None and signing_time > now + services.CLOCK_SKEW:
+            return invalid("SIG-SIGNING-TIME", f"{signing_time.isoformat()} is in the future")
+        # As at intake: the certificate is judged now; the SigningTime is an unsigned claim,
+        # used only for archive checks (--at-signing-time).
+        moment = signing_time if at_signing_time and signing_time else now
+        if moment < expected.not_valid_before_utc:
+            return invalid("CERT-NOT-YET-VALID", f"judged at {moment.isoformat()}")
+        if moment > expected.not_valid_after_utc:
+            return invalid("CERT-EXPIRED", f"judged at {moment.isoformat()}")
         return True, [
             "HỢP LỆ / VALID",
             f"  người ký / signer: {expected.subject.rfc4514_string()}",
-            f"  thời điểm ký / signing time: {verified.signing_time.isoformat() if verified.signing_time else '—'}",
+            f"  thời điểm ký / signing time: {signing_time.isoformat() if signing_time else '—'}",
+            f"  đánh giá tại / judged at: {moment.isoformat()}  "
+            f"({'signing_time' if at_signing_time else 'receipt'})",
         ]
 
 
@@ -125,9 +143,14 @@ def _text(report: services.VerificationReport) -> str:
     chain = report.certificate.get("chain") or []
     for item in chain:
         lines.append(f"    ↳ {item.get('subject') if isinstance(item, dict) else item}")
-    revocation = report.certificate.get("revocation")
-    if revocation:
-        lines.append(f"  thu hồi / revocation: {revocation}")
+    for item in report.certificate.get("revocation") or []:
+        origin = "tải lên / uploaded" if item.get("uploaded") else (item.get("url") or "")
+        cached = ", bộ nhớ đệm / cached" if item.get("cached") else ""
+        lines.append(
+            f"  thu hồi / revocation: {item.get('source', '?').upper()} {item.get('status')} "
+            f"({origin}{cached}; cập nhật tiếp / next update {item.get('next_update') or '—'})"
+            f"  ← {item.get('subject', '')}"
+        )
     if report.signature.get("signing_time"):
         lines.append(f"  thời điểm ký / signing time: {report.signature['signing_time']}")
     lines.append(f"  đánh giá tại / judged at: {report.moment}  ({report.policy.get('moment')})")
