@@ -136,9 +136,9 @@ class PeriodParameters:
 
 
 _PERIOD_PATTERNS = (
-    re.compile(r"^(?P<month>\d{2})/(?P<year>\d{4})$"),  # MM/YYYY, as on forms and the portal
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$"),  # YYYY-MM, ISO 8601
-    re.compile(r"^(?P<month>\d{2})(?P<year>\d{4})$"),  # MMYYYY, the portal's kyKeKhai
+    re.compile(r"^(?P<month>\d{2})/(?P<year>\d{4})$", re.ASCII),  # MM/YYYY, as on forms and the portal
+    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$", re.ASCII),  # YYYY-MM, ISO 8601
+    re.compile(r"^(?P<month>\d{2})(?P<year>\d{4})$", re.ASCII),  # MMYYYY, the portal's kyKeKhai
 )
 
 
@@ -173,7 +173,7 @@ def parse_region(value: int | str) -> int:
         region = value
     elif isinstance(value, str):
         text = value.strip().upper()
-        if text.isdigit() and len(text) <= 2:
+        if text.isascii() and text.isdigit() and len(text) <= 2:
             region = int(text)
         else:
             region = {roman: number for number, roman in ROMAN.items()}.get(text)
