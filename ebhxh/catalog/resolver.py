@@ -136,7 +136,9 @@ class PeriodParameters:
 
 
 _PERIOD_PATTERNS = (
-    re.compile(r"^(?P<month>\d{2})/(?P<year>\d{4})$", re.ASCII),  # MM/YYYY, as on forms and the portal
+    re.compile(
+        r"^(?P<month>\d{2})/(?P<year>\d{4})$", re.ASCII
+    ),  # MM/YYYY, as on forms and the portal
     re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$", re.ASCII),  # YYYY-MM, ISO 8601
     re.compile(r"^(?P<month>\d{2})(?P<year>\d{4})$", re.ASCII),  # MMYYYY, the portal's kyKeKhai
 )
