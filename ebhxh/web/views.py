@@ -10,6 +10,13 @@ from django.utils.translation import get_language
 from ebhxh.accounts.models import User
 from ebhxh.catalog.models import Procedure
 from ebhxh.catalog.resolver import CatalogError, parameters_for, parse_region
+from ebhxh.declarations.calculator import (
+    CalculationError,
+    EmployeeBasis,
+    UnitContribution,
+    calculate,
+)
+from ebhxh.declarations.parameters import ParameterError
 from ebhxh.units.models import Employment, Unit
 
 
@@ -25,7 +32,12 @@ def home(request: HttpRequest) -> HttpResponse:
             .select_related("participant")
             .order_by("participant__full_name")
         )
-        return render(request, "web/unit_home.html", {"unit": unit, "employments": employments})
+        contribution = _month_contribution(unit, list(employments))
+        return render(
+            request,
+            "web/unit_home.html",
+            {"unit": unit, "employments": employments, "contribution": contribution},
+        )
     if user.kind == User.Kind.AGENCY and user.agency_id:
         units = (
             Unit.objects.filter(
@@ -68,3 +80,22 @@ def demo_crl(request: HttpRequest) -> HttpResponse:
     if not path.exists():
         raise Http404
     return HttpResponse(path.read_bytes(), content_type="application/pkix-crl")
+
+
+def _month_contribution(unit: Unit, employments: list[Employment]) -> UnitContribution | None:
+    """This month's contributions of the unit's active employees, by the rules package's calculator."""
+    employees = [
+        EmployeeBasis(
+            identifier=e.participant.bhxh_code or e.participant.personal_id or str(e.pk),
+            salary_amount=e.salary_amount,
+            salary_coefficient=e.salary_coefficient,
+            salary_allowance=e.salary_allowance,
+            additional_allowances=e.additional_allowance,
+        )
+        for e in employments
+        if e.status == Employment.Status.CONTRIBUTING
+    ]
+    try:
+        return calculate(timezone.localdate(), employees, region_of_unit=unit.wage_region)
+    except (CalculationError, ParameterError):
+        return None  # e.g. no parameters in force for the month: the page shows the list only

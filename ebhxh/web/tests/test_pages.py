@@ -111,3 +111,14 @@ def test_home_pages_do_not_grow_a_query_per_row(client, unit_admin, desk_officer
     UnitFactory(managing_agency=desk_officer.agency)
     UnitFactory(managing_agency=desk_officer.agency)
     assert _queries(client) == few
+
+
+def test_a_unit_sees_this_months_contributions(client, unit_admin, time_machine):
+    time_machine.move_to("2026-06-15 10:00 +07:00")
+    EmploymentFactory(unit=unit_admin.unit, salary_amount=10_000_000)
+    verified_login(client, unit_admin)
+    html = client.get("/").content.decode()
+    # Region I, 06/2026: employer 21.5 % and employee 10.5 % of 10,000,000 (docs/contributions.md).
+    assert "Số phải đóng kỳ 06/2026" in html
+    assert "2.150.000 ₫" in html
+    assert "1.050.000 ₫" in html
