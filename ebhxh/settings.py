@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "ebhxh.accounts",
     "ebhxh.units",
     "ebhxh.signatures",
+    "ebhxh.declarations",
     "ebhxh.web",
 ]
 

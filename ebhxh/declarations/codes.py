@@ -142,3 +142,25 @@ def fail(
 ) -> DeclarationError:
     """A DeclarationError for a file-level problem (to `raise`)."""
     return DeclarationError(finding(code, detail_vi, detail_en, **where))
+
+
+# --- the Excel codec (excel.py; appended) ---
+CODES.update(
+    {
+        "DECL-XLSX-NOT-WORKBOOK": (
+            "error",
+            "Tệp không phải là bảng tính Excel (.xlsx) đọc được.",
+            "The file is not a readable Excel workbook (.xlsx).",
+        ),
+        "DECL-XLSX-SHEET": (
+            "error",
+            "Bảng tính thiếu trang dữ liệu theo mẫu.",
+            "The workbook lacks the template's data sheet.",
+        ),
+        "DECL-XLSX-FORMULA": (
+            "error",
+            "Ô chứa công thức không có giá trị đã tính; công thức không được tính lại.",
+            "The cell holds a formula without a cached value; formulas are never evaluated.",
+        ),
+    }
+)
