@@ -653,11 +653,13 @@ def read_d02_workbook(
     max_rows: int = MAX_ROWS,
     max_uncompressed: int = MAX_UNCOMPRESSED,
     header: D02Header | None = None,
+    sheet_rows: list[int] | None = None,
 ) -> tuple[D02TS, list[Finding]]:
     """The D02-TS form in workbook `data` (portal template layout) and what is wrong with it.
 
     `header` overrides the sheet's header: its non-None fields replace the sheet's values
-    (e.g. the unit and period known to the server). Raises only DeclarationError.
+    (e.g. the unit and period known to the server). When `sheet_rows` is a list, it receives
+    the sheet row of each form row, for `place_on_sheet`. Raises only DeclarationError.
     """
     if not data:
         raise fail("DECL-EMPTY", form=FORM)
@@ -669,7 +671,7 @@ def read_d02_workbook(
             # openpyxl warns about parts it drops (data-validation extensions, unknown
             # extensions, missing default styles); they do not affect the values read.
             warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
-            return _read(data, max_rows, header, has_formulas)
+            return _read(data, max_rows, header, has_formulas, sheet_rows)
     except DeclarationError:
         raise
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
@@ -679,7 +681,11 @@ def read_d02_workbook(
 
 
 def _read(
-    data: bytes, max_rows: int, header: D02Header | None, has_formulas: bool
+    data: bytes,
+    max_rows: int,
+    header: D02Header | None,
+    has_formulas: bool,
+    sheet_rows: list[int] | None = None,
 ) -> tuple[D02TS, list[Finding]]:
     formulas = _formula_cells_safe(data) if has_formulas else set()
     wb = _open(data, data_only=True)
@@ -718,6 +724,8 @@ def _read(
                     sheet=SHEET,
                 )
             rows.append(reader.row(cells, sheet_row, len(rows) + 1))
+            if sheet_rows is not None:
+                sheet_rows.append(sheet_row)
         if not anything:
             raise fail("DECL-EMPTY", "Trang dữ liệu trống.", "The data sheet is empty.", **_AT)
         if not rows:
@@ -755,6 +763,22 @@ def _read(
 
 
 _AT: Final = {"form": FORM, "sheet": SHEET}
+
+
+def place_on_sheet(findings: list[Finding], sheet_rows: list[int]) -> list[Finding]:
+    """Give findings about form rows (rules, checks after decoding) their cell on the sheet,
+    so a user of the workbook is sent to `DuLieu!M7`, not to an XPath."""
+    placed = []
+    for f in findings:
+        loc = f.location
+        column = _COLUMN_OF.get(loc.field or "")
+        if loc.cell is None and loc.row is not None and 0 < loc.row <= len(sheet_rows):
+            cell = f"{get_column_letter(column)}{sheet_rows[loc.row - 1]}" if column else None
+            if cell is None:  # a finding about the whole row: point at its STT cell
+                cell = f"A{sheet_rows[loc.row - 1]}"
+            f = dataclasses.replace(f, location=dataclasses.replace(loc, sheet=SHEET, cell=cell))
+        placed.append(f)
+    return placed
 
 
 def _formula_cells_safe(data: bytes) -> set[tuple[int, int]]:

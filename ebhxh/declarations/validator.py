@@ -1,8 +1,8 @@
 """The offline validator (issue 4, item 6): one file in, a ValidationReport out.
 
 Pure Python (no Django, no database). Detects what the bytes are: a D02-TS workbook (.xlsx, the
-portal's template, read by ``excel.read_d02_workbook``; rule findings on it carry the row and
-field, not yet the cell) is decoded and rule-checked; a dossier envelope (``<Hoso>``, BHXHDienTu.xml) is decoded and each embedded form XML is decoded, validated against
+portal's template, read by ``excel.read_d02_workbook``; rule findings on it carry the sheet
+cell as well as the row and field) is decoded and rule-checked; a dossier envelope (``<Hoso>``, BHXHDienTu.xml) is decoded and each embedded form XML is decoded, validated against
 its XSD and checked by the rules, then the dossier rules run (required forms, periods, late reports
 needing a D01-TS); a single form XML is decoded, schema-checked and rule-checked on its own.
 Never raises on bad input: a file that cannot be read gives a report with its coded finding.
@@ -208,16 +208,20 @@ def _validate_workbook(
 ) -> None:
     """A D02-TS workbook (the portal's Excel template), through ebhxh.declarations.excel."""
     try:
-        from ebhxh.declarations.excel import read_d02_workbook
+        from ebhxh.declarations.excel import place_on_sheet, read_d02_workbook
     except ImportError:  # openpyxl not installed
         run.findings.append(rules.rule_finding("RULE-FILE-TYPE", "(Excel)", "(Excel)"))
         return
-    form, form_findings = read_d02_workbook(data, max_bytes=max_bytes)
+    sheet_rows: list[int] = []
+    form, form_findings = read_d02_workbook(data, max_bytes=max_bytes, sheet_rows=sheet_rows)
     run.findings.extend(form_findings)
     run.period = given or form.header.period
     run.forms.append(form.code)
     run.rows += len(form.rows)
+    first_rule = len(run.findings)
     _check(form, rules.Context(period=run.period, region=region), run)
+    # Rule findings name the form row; on a workbook the user needs the cell.
+    run.findings[first_rule:] = place_on_sheet(run.findings[first_rule:], sheet_rows)
 
 
 def _check(form: Any, ctx: rules.Context, run: _Run) -> None:

@@ -221,3 +221,23 @@ def test_command_writes_html(tmp_path: Path) -> None:
 
 def test_command_help_is_bilingual() -> None:
     assert "Kiểm tra tệp tờ khai" in Command.help and "Validate a declaration file" in Command.help
+
+
+def test_rule_findings_on_a_workbook_point_at_the_cell():
+    import dataclasses
+    from pathlib import Path
+
+    from ebhxh.declarations import excel
+    from ebhxh.declarations.validator import validate_bytes
+    from ebhxh.declarations.xmlcodec import decode
+
+    examples = Path(__file__).resolve().parents[3] / "docs" / "examples"
+    form, _ = decode((examples / "D02-TS.xml").read_bytes())
+    rows = list(form.rows)
+    rows[1] = dataclasses.replace(rows[1], pa="ZZ", bhxh_code="12")
+    workbook = excel.write_d02_workbook(dataclasses.replace(form, rows=tuple(rows)))
+    found = {f.code: f.location for f in validate_bytes(workbook, filename="D02-TS.xlsx").findings}
+    # The second data row is sheet row 6; column C is Mã số BHXH, column E the Phương án.
+    assert (found["ID-BHXH-FORMAT"].sheet, found["ID-BHXH-FORMAT"].cell) == ("DuLieu", "C6")
+    assert (found["RULE-PA-UNKNOWN"].sheet, found["RULE-PA-UNKNOWN"].cell) == ("DuLieu", "E6")
+    assert found["RULE-PA-UNKNOWN"].row == 2
