@@ -19,192 +19,57 @@ Every error is a CatalogError with a stable code and a message in Vietnamese and
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
 from decimal import Decimal
 
-from django.utils.translation import get_language
-
 from ebhxh.catalog.models import ContributionRate, MinimumWage, ReferenceSalary
-
-CAP_MULTIPLIER = 20
-REGIONS = (1, 2, 3, 4)
-ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
-
-# Funds whose contribution salary is capped at 20 × the reference salary; BHTN uses the
-# regional minimum wage instead.
-REFERENCE_CAPPED_FUNDS = frozenset(
-    {
-        ContributionRate.Fund.PENSION,
-        ContributionRate.Fund.SICKNESS,
-        ContributionRate.Fund.ACCIDENT,
-        ContributionRate.Fund.HEALTH,
-    }
+from ebhxh.declarations.parameters import (
+    AMBIGUOUS,
+    CAP_MULTIPLIER,
+    NO_VALUE,
+    PERIOD_FORMAT,
+    REFERENCE_CAPPED_FUNDS,
+    REGION_INVALID,
+    REGIONS,
+    ROMAN,
+    FundRate,
+    ParameterError,
+    PeriodParameters,
+    RegionWage,
+    _ambiguous,
+    _no_value,
+    format_period,
+    parse_period,
+    parse_region,
 )
 
-PERIOD_FORMAT = "CAT-PERIOD-FORMAT"
-REGION_INVALID = "CAT-REGION"
-NO_VALUE = "CAT-NO-VALUE"
-AMBIGUOUS = "CAT-AMBIGUOUS"
+__all__ = [
+    "AMBIGUOUS",
+    "CAP_MULTIPLIER",
+    "NOT_FOUND",
+    "NO_VALUE",
+    "PERIOD_FORMAT",
+    "REFERENCE_CAPPED_FUNDS",
+    "REGIONS",
+    "REGION_INVALID",
+    "CatalogError",
+    "FundRate",
+    "PeriodParameters",
+    "RegionWage",
+    "format_period",
+    "minimum_wage_for",
+    "minimum_wages_for",
+    "parameters_for",
+    "parse_period",
+    "parse_region",
+    "rates_for",
+    "reference_salary_for",
+]
+
+# The value types, the period/region parsing, the codes and their messages are the rules
+# package's (pure, also used offline by payroll software and `ebhxh validate`); this module only
+# answers from the database, so the admin's edits count. One definition serves both.
+CatalogError = ParameterError
 NOT_FOUND = "CAT-NOT-FOUND"
-
-
-class CatalogError(Exception):
-    """A catalogue question that has no answer: bad input (400) or nothing found (404)."""
-
-    # The API returns both languages at once, so the pair is stored rather than translated.
-    def __init__(self, code: str, message_vi: str, message_en: str, *, status: int = 400) -> None:
-        super().__init__(f"{code}: {message_vi}")
-        self.code = code
-        self.message_vi = message_vi
-        self.message_en = message_en
-        self.status = status
-
-    @property
-    def message(self) -> str:
-        """The message in the active language (Vietnamese unless English is active)."""
-        return self.message_en if (get_language() or "vi").startswith("en") else self.message_vi
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "message_vi": self.message_vi, "message_en": self.message_en}
-
-
-@dataclass(frozen=True)
-class FundRate:
-    fund: str
-    employer_rate: Decimal
-    employee_rate: Decimal
-    effective_from: dt.date
-    effective_to: dt.date | None
-    legal_basis: str
-
-    @property
-    def total_rate(self) -> Decimal:
-        return self.employer_rate + self.employee_rate
-
-
-@dataclass(frozen=True)
-class RegionWage:
-    region: int
-    amount: int
-    effective_from: dt.date
-    effective_to: dt.date | None
-    legal_basis: str
-
-    @property
-    def name(self) -> str:
-        return f"Vùng {ROMAN[self.region]}"
-
-    @property
-    def cap_bhtn(self) -> int:
-        return CAP_MULTIPLIER * self.amount
-
-
-@dataclass(frozen=True)
-class PeriodParameters:
-    """Everything a payroll needs for one contribution period and region."""
-
-    period: str  # MM/YYYY
-    first_day: dt.date
-    region: int
-    minimum_wage: int
-    minimum_wage_legal_basis: str
-    reference_salary: int
-    reference_salary_legal_basis: str
-    floor: int  # lowest contribution salary: the regional minimum wage
-    cap_bhxh_bhyt: int  # 20 × reference salary
-    cap_bhtn: int  # 20 × regional minimum wage
-    rates: tuple[FundRate, ...]
-
-    @property
-    def employer_total(self) -> Decimal:
-        return sum((r.employer_rate for r in self.rates), Decimal(0))
-
-    @property
-    def employee_total(self) -> Decimal:
-        return sum((r.employee_rate for r in self.rates), Decimal(0))
-
-    def rate(self, fund: str) -> FundRate:
-        for rate in self.rates:
-            if rate.fund == fund:
-                return rate
-        raise KeyError(fund)
-
-    def cap_for(self, fund: str) -> int:
-        """The cap of the monthly contribution salary of one fund."""
-        return self.cap_bhxh_bhyt if fund in REFERENCE_CAPPED_FUNDS else self.cap_bhtn
-
-
-_PERIOD_PATTERNS = (
-    re.compile(
-        r"^(?P<month>\d{2})/(?P<year>\d{4})$", re.ASCII
-    ),  # MM/YYYY, as on forms and the portal
-    re.compile(r"^(?P<year>\d{4})-(?P<month>\d{2})$", re.ASCII),  # YYYY-MM, ISO 8601
-    re.compile(r"^(?P<month>\d{2})(?P<year>\d{4})$", re.ASCII),  # MMYYYY, the portal's kyKeKhai
-)
-
-
-def parse_period(value: str | dt.date) -> dt.date:
-    """The first day of a contribution period given as MM/YYYY, YYYY-MM, MMYYYY or a date."""
-    if isinstance(value, dt.date):
-        return dt.date(value.year, value.month, 1)
-    if isinstance(value, str):
-        text = value.strip()
-        for pattern in _PERIOD_PATTERNS:
-            match = pattern.match(text)
-            if match:
-                month, year = int(match["month"]), int(match["year"])
-                if 1 <= month <= 12 and year >= 1900:
-                    return dt.date(year, month, 1)
-                break
-    raise CatalogError(
-        PERIOD_FORMAT,
-        f"Kỳ đóng '{value}' không hợp lệ: dùng MM/YYYY, YYYY-MM hoặc MMYYYY, tháng từ 01 đến 12.",
-        f"Invalid contribution period '{value}': use MM/YYYY, YYYY-MM or MMYYYY with a month from 01 to 12.",
-    )
-
-
-def format_period(first_day: dt.date) -> str:
-    return f"{first_day:%m/%Y}"
-
-
-def parse_region(value: int | str) -> int:
-    """A minimum-wage region as 1–4, '01'–'04' (the portal's maVungLTT) or 'I'–'IV'."""
-    region: int | None = None
-    if isinstance(value, int) and not isinstance(value, bool):
-        region = value
-    elif isinstance(value, str):
-        text = value.strip().upper()
-        if text.isascii() and text.isdigit() and len(text) <= 2:
-            region = int(text)
-        else:
-            region = {roman: number for number, roman in ROMAN.items()}.get(text)
-    if region in REGIONS:
-        assert region is not None
-        return region
-    raise CatalogError(
-        REGION_INVALID,
-        f"Vùng '{value}' không hợp lệ: dùng 1–4 (hoặc 01–04, I–IV).",
-        f"Invalid region '{value}': use 1–4 (or 01–04, I–IV).",
-    )
-
-
-def _no_value(what_vi: str, what_en: str, first_day: dt.date) -> CatalogError:
-    return CatalogError(
-        NO_VALUE,
-        f"Không có {what_vi} có hiệu lực cho kỳ {format_period(first_day)} (ngày {first_day:%d/%m/%Y}).",
-        f"No {what_en} in force for period {format_period(first_day)} (on {first_day:%Y-%m-%d}).",
-        status=404,
-    )
-
-
-def _ambiguous(what_vi: str, what_en: str, first_day: dt.date) -> CatalogError:
-    return CatalogError(
-        AMBIGUOUS,
-        f"Có nhiều {what_vi} cùng có hiệu lực cho kỳ {format_period(first_day)}: cần sửa danh mục.",
-        f"More than one {what_en} in force for period {format_period(first_day)}: the catalogue needs fixing.",
-        status=500,
-    )
 
 
 def minimum_wages_for(period: str | dt.date) -> tuple[RegionWage, ...]:

@@ -122,3 +122,12 @@ def test_a_unit_sees_this_months_contributions(client, unit_admin, time_machine)
     assert "Số phải đóng kỳ 06/2026" in html
     assert "2.150.000 ₫" in html
     assert "1.050.000 ₫" in html
+
+
+@pytest.mark.parametrize(
+    ("language", "text"), [("vi", "không hợp lệ"), ("en", "Invalid contribution period")]
+)
+def test_the_catalogue_page_explains_a_bad_period_in_the_users_language(client, language, text):
+    client.cookies["django_language"] = language
+    html = client.get("/danh-muc/?period=13/2026&region=1").content.decode()
+    assert text in html
