@@ -37,6 +37,7 @@ from ebhxh.declarations.parameters import (
     RegionWage,
     _ambiguous,
     _no_value,
+    derive_parameters,
     format_period,
     parse_period,
     parse_region,
@@ -156,16 +157,6 @@ def parameters_for(period: str | dt.date, region: int | str) -> PeriodParameters
     region_number = parse_region(region)
     wage = minimum_wage_for(first_day, region_number)
     reference = reference_salary_for(first_day)
-    return PeriodParameters(
-        period=format_period(first_day),
-        first_day=first_day,
-        region=region_number,
-        minimum_wage=wage.amount,
-        minimum_wage_legal_basis=wage.legal_basis,
-        reference_salary=reference.amount,
-        reference_salary_legal_basis=reference.legal_basis,
-        floor=wage.amount,
-        cap_bhxh_bhyt=CAP_MULTIPLIER * reference.amount,
-        cap_bhtn=wage.cap_bhtn,
-        rates=rates_for(first_day),
+    return derive_parameters(
+        first_day, wage, reference.amount, reference.legal_basis, rates_for(first_day)
     )

@@ -409,19 +409,34 @@ class ParameterTable:
         region_number = parse_region(region)
         wage = self.minimum_wage(first_day, region_number)
         reference = self.reference_salary(first_day)
-        return PeriodParameters(
-            period=format_period(first_day),
-            first_day=first_day,
-            region=region_number,
-            minimum_wage=wage.amount,
-            minimum_wage_legal_basis=wage.legal_basis,
-            reference_salary=reference.amount,
-            reference_salary_legal_basis=reference.legal_basis,
-            floor=wage.amount,
-            cap_bhxh_bhyt=CAP_MULTIPLIER * reference.amount,
-            cap_bhtn=wage.cap_bhtn,
-            rates=self.rates_for(first_day),
+        return derive_parameters(
+            first_day, wage, reference.amount, reference.legal_basis, self.rates_for(first_day)
         )
+
+
+def derive_parameters(
+    first_day: dt.date,
+    wage: RegionWage,
+    reference_amount: int,
+    reference_legal_basis: str,
+    rates: tuple[FundRate, ...],
+) -> PeriodParameters:
+    """The period's parameters from the values in force: the floor is the regional minimum
+    wage, the BHXH/BHYT cap 20 × the reference salary, the BHTN cap 20 × the minimum wage.
+    The one place these rules live; the database resolver calls it too."""
+    return PeriodParameters(
+        period=format_period(first_day),
+        first_day=first_day,
+        region=wage.region,
+        minimum_wage=wage.amount,
+        minimum_wage_legal_basis=wage.legal_basis,
+        reference_salary=reference_amount,
+        reference_salary_legal_basis=reference_legal_basis,
+        floor=wage.amount,
+        cap_bhxh_bhyt=CAP_MULTIPLIER * reference_amount,
+        cap_bhtn=wage.cap_bhtn,
+        rates=rates,
+    )
 
 
 # --- Loading the data files -------------------------------------------------------------------
