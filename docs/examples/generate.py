@@ -4,7 +4,9 @@
     .venv/bin/python docs/examples/generate.py --check    # exit 1 if a committed file differs
 
 Every form is written unsigned (`<CODE>.xml`) and signed (`<CODE>.signed.xml`), plus the
-envelope `BHXHDienTu.xml` carrying the signed D02-TS and TK1-TS, itself signed. All data is
+envelope `BHXHDienTu.xml` carrying the signed D02-TS and TK1-TS, itself signed, and the
+workbooks `D02-TS.xlsx` (the D02-TS with the TK1-TS of its participants, in the portal's
+template) and `D02-TS-template.xlsx` (blank). All data is
 synthetic (vss-domain.md §0.3). Signatures use the TEST key in test-signer/ (a test CA made by
 ebhxh's TestPKI; never trust it) at a fixed signing time, so the output is byte-for-byte
 stable. If test-signer/ is missing, a new test key and certificates are made there first
@@ -475,6 +477,18 @@ def main(argv: list[str] | None = None) -> int:
     for name, content in build_all().items():
         path = HERE / name
         if path.exists() and path.read_bytes() == content:
+            continue
+        differ.append(name)
+        if not args.check:
+            path.write_bytes(content)
+    # The workbooks (D02-TS.xlsx with the TK1-TS columns and the household sheet, and the
+    # blank template) are made from the XML examples above. openpyxl stamps the time into
+    # them, so they are compared by content, not bytes.
+    from ebhxh.declarations.excel import example_workbooks, sheet_values
+
+    for name, content in example_workbooks().items():
+        path = HERE / name
+        if path.exists() and sheet_values(path.read_bytes()) == sheet_values(content):
             continue
         differ.append(name)
         if not args.check:

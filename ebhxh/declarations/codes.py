@@ -162,5 +162,15 @@ CODES.update(
             "Ô chứa công thức không có giá trị đã tính; công thức không được tính lại.",
             "The cell holds a formula without a cached value; formulas are never evaluated.",
         ),
+        "DECL-XLSX-ERROR": (
+            "error",
+            "Ô chứa giá trị lỗi của Excel (như #N/A, #VALUE!).",
+            "The cell holds an Excel error value (such as #N/A or #VALUE!).",
+        ),
+        "DECL-XLSX-LINK": (
+            "error",
+            "Không gắn được với đúng một người tham gia của tờ khai.",
+            "Cannot be linked to exactly one participant of the form.",
+        ),
     }
 )

@@ -1,9 +1,13 @@
-"""Excel codec for D02-TS (D02-LT), following the portal's import template FileMau-D02LT_v2.xlsx.
+"""Excel codec for D02-TS (D02-LT) and the TK1-TS of new participants, following the portal's
+import template FileMau-D02LT_v2.xlsx.
 
-Pure Python (no Django); openpyxl only. vss-domain.md §3.5.
+Pure Python (no Django). Reading goes through ``xlsxread`` (a streaming lxml reader; see
+docs/decisions/0002-xlsx-reader.md), writing through openpyxl. vss-domain.md §3.3, §3.5.
 
-    form, findings = read_d02_workbook(data)          # DeclarationError if unreadable
-    data = write_d02_workbook(form)                    # the same layout; round trip is lossless
+    result = read_workbook(data)                       # DeclarationError if unreadable
+    result.d02, result.tk1, result.findings            # tk1 is None when no row carries TK1 data
+    form, findings = read_d02_workbook(data)           # the D02-TS only (all findings)
+    data = write_d02_workbook(form, tk1)               # the same layout; round trip is lossless
     blank = d02_template()                             # header rows, drop-down lists, no data
 
 Layout of sheet ``DuLieu`` (the portal's sheet name):
@@ -21,25 +25,39 @@ Layout of sheet ``DuLieu`` (the portal's sheet name):
   chú, V Đã có sổ, W Có giảm chết, X Ngày chết, Y Loại HĐLĐ ("XD-Xác định thời hạn",
   "KXD-Không xác định thời hạn", "KHAC-HĐ khác"), Z/AA HĐLĐ từ/đến ngày; then ebhxh's
   remaining D02Row fields (vùng lương tối thiểu, …, the five contract columns 20–24 of the
-  paper form, the portal ids). ``COLUMNS`` lists them. The portal template's TK1 columns
-  (xuất TK01, quốc tịch, dân tộc, KCB, chủ hộ, mã hộ gia đình…) are not part of D02Row and are
-  not read; neither is sheet ``PL TV HGĐ`` (household members belong to TK1-TS: a warning
-  ``DECL-UNKNOWN`` says so when it holds data). A hidden sheet ``DanhMuc`` holds the lists of
-  the drop-downs.
+  paper form, the portal ids) up to AZ. ``COLUMNS`` lists them.
+* from BA, the TK1-TS of the row's participant (``TK1_COLUMNS``), for a new participant
+  without a mã số BHXH or a change of identity: first the portal template's TK1 block (BA
+  "Xuất TK1-TS", quốc tịch, dân tộc, điện thoại, email, nơi đăng ký khai sinh, nơi KCB ban đầu,
+  mã hộ gia đình and the chủ hộ), then ebhxh's remaining TK1Row fields. The TK1 identity (họ tên
+  [01], giới tính, ngày sinh, CCCD, mã số BHXH) is the D02 row's, the name in capitals. A row
+  carries a TK1-TS when BA is "1-Có", or when BA is blank and a TK1 column (or the household
+  sheet) has data for it; BA "0-Không" leaves its TK1 data out with a warning.
+
+Sheet ``PL TV HGĐ`` (the household appendix): title and headings in rows 1–5, members from row 6
+(``HOUSEHOLD_COLUMNS``); column A is the STT (column A of ``DuLieu``) of the participant the
+member belongs to, so STT must be unique among the participants who have members. Giới tính is
+coded 1-Nam, 2-Nữ on this sheet (the portal's household coding, vss-domain.md §6.4); D "Loại
+ngày sinh" is 0 (ngày/tháng/năm), 1 (tháng/năm) or 2 (năm). A hidden sheet ``DanhMuc`` holds
+the lists of the drop-downs.
 
 Values: dates as Excel dates or text dd/mm/yyyy; months as text MM/YYYY or Excel dates;
 numbers as numbers or text. Text numbers follow the Vietnamese convention: "." separates
 thousands when followed by groups of exactly three digits ("5.310.000" = 5310000) and ","
 is the decimal comma ("2,34"); a single "." followed by other than three digits is a decimal
 point ("2.34", as in the XML); several ","-separated groups of three are English thousands.
-A number cell 2.34 is Decimal("2.34"). Identifiers typed as numbers (leading zeros lost) are
-padded back: Mã số BHXH to 10 digits, an 11-digit CCCD to 12.
+A number cell 2.34 is Decimal("2.34"). Identifiers and catalogue codes typed as numbers
+(leading zeros lost) are padded back: Mã số BHXH to 10 digits, an 11-digit CCCD to 12,
+province codes to 2, district codes to 3, commune and hospital codes to 5, ethnic-group and
+relationship codes to 2. Catalogue codes may be written "code-label" ("01-Kinh"): the code is
+kept.
 
 Formulas and macros are never evaluated: a formula's cached value (computed by Excel) is
-used, and a formula without one is a ``DECL-XLSX-FORMULA`` finding. Findings carry the
-sheet and cell (``DuLieu!G6``), the form, the row (1-based among the form's rows, as in the
-XML codec) and the field; the equivalent XPath is given too. A file that cannot be read at
-all raises ``DeclarationError`` (``DECL-EMPTY``, ``DECL-TOO-LARGE``, ``DECL-XLSX-NOT-WORKBOOK``,
+used, a formula without one is a ``DECL-XLSX-FORMULA`` finding, and an Excel error value
+(#N/A, #VALUE!…) a ``DECL-XLSX-ERROR`` finding. Findings carry the sheet and cell
+(``DuLieu!G6``, ``PL TV HGĐ!F7``), the form, the row (1-based among the form's rows, as in the
+XML codec) and the field; the equivalent XPath is given too. A file that cannot be read at all
+raises ``DeclarationError`` (``DECL-EMPTY``, ``DECL-TOO-LARGE``, ``DECL-XLSX-NOT-WORKBOOK``,
 ``DECL-XLSX-SHEET``), never another exception.
 """
 
@@ -53,20 +71,35 @@ import json
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
+from lxml import etree
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from openpyxl.utils.exceptions import IllegalCharacterError, InvalidFileException
+from openpyxl.utils.exceptions import IllegalCharacterError
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ebhxh.declarations.codes import fail, finding
 from ebhxh.declarations.findings import DeclarationError, Finding
-from ebhxh.declarations.forms import D02TS, D02Header, D02Row, Month, PartialDate
+from ebhxh.declarations.forms import (
+    D02TS,
+    TK1TS,
+    D02Header,
+    D02Row,
+    HouseholdAppendix,
+    HouseholdMember,
+    Month,
+    PartialDate,
+    TK1Adjustment,
+    TK1Header,
+    TK1Row,
+)
+from ebhxh.declarations.xlsxread import UNCALCULATED, CellError, XlsxBook, XlsxError
 from ebhxh.declarations.xmlcodec import _record
 
 MAX_BYTES: Final = 50 * 1024 * 1024
@@ -76,19 +109,30 @@ SHEET: Final = "DuLieu"
 HOUSEHOLD_SHEET: Final = "PL TV HGĐ"
 LIST_SHEET: Final = "DanhMuc"
 FIRST_ROW: Final = 5
+HOUSEHOLD_FIRST_ROW: Final = 6
 VALIDATION_ROWS: Final = 10_000
 FORM: Final = "D02-TS"
+TK1: Final = "TK1-TS"
 TITLE: Final = "DANH SÁCH LAO ĐỘNG THAM GIA BHXH, BHYT, BHTN, BHTNLĐ-BNN (Mẫu D02-LT)"
+HOUSEHOLD_TITLE: Final = "PHỤ LỤC THÀNH VIÊN HỘ GIA ĐÌNH (kèm tờ khai TK1-TS)"
+HOUSEHOLD_NOTE: Final = (
+    "Cột A: STT của người tham gia trên trang DuLieu. Giới tính: 1-Nam, 2-Nữ. "
+    "Loại ngày sinh: 0-Ngày tháng năm, 1-Tháng năm, 2-Năm."
+)
 CHANGE_TYPES: Final = Path(__file__).resolve().parents[1] / "catalog" / "data" / "change_types.json"
 EXAMPLES: Final = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
-# Pseudo-fields of the template that are not D02Row attributes.
+# Pseudo-fields of the template that are not model attributes.
 _YEAR_ONLY, _CONTRACT_KIND, _CONTRACT_FROM, _CONTRACT_TO = (
     "~year_only",
     "~contract_kind",
     "~contract_from",
     "~contract_to",
 )
+_TK1_FLAG: Final = "~tk1"  # "Xuất TK1-TS": the row carries its participant's TK1-TS
+_LINK: Final = "~link"  # PL TV HGĐ column A: the participant's STT on DuLieu
+_BIRTH_KIND: Final = "~birth_kind"  # PL TV HGĐ "Loại ngày sinh" (0/1/2)
+_MEMBER_GENDER: Final = "~member_gender"  # PL TV HGĐ "Giới tính" (1 nam, 2 nữ)
 _CONTRACTS: Final = {  # code -> (label, from field, to field)
     "XD": ("Xác định thời hạn", "contract_fixed_from", "contract_fixed_to"),
     "KXD": ("Không xác định thời hạn", "contract_indefinite_from", None),
@@ -152,7 +196,85 @@ COLUMNS: Final[tuple[tuple[str, str | None], ...]] = (
 )
 _NCOLS: Final = len(COLUMNS)
 
+# The TK1-TS of the row's participant, from column BA: (TK1Row attribute, "household.<attr>"
+# or "adjustment.<attr>", or the flag; heading or None for the model's label_vi). First the
+# portal template's TK1 block in its order [S, vss-domain.md §3.5], then ebhxh's remaining
+# TK1Row fields so that nothing is lost in a round trip [I].
+TK1_COLUMNS: Final[tuple[tuple[str, str | None], ...]] = (
+    (_TK1_FLAG, "Xuất TK1-TS"),
+    ("nationality", None),
+    ("ethnicity", None),
+    ("phone", "Điện thoại liên hệ"),
+    ("email", None),
+    ("birth_province", None),
+    ("birth_commune", None),
+    ("birth_registration_place", None),
+    ("hospital_province", None),
+    ("hospital_code", None),
+    ("household.household_code", None),
+    ("household.head_name", None),
+    ("household.head_personal_id", None),
+    ("household.head_phone", None),
+    ("household.head_province", None),
+    ("household.head_commune", None),
+    ("household.head_address", None),
+    ("household.residence_kind", "Chủ hộ: thường trú/tạm trú"),
+    ("stt", "STT trên TK1-TS"),
+    ("household_declared", None),
+    ("child_under_six", None),
+    ("guardian_name", None),
+    ("address_text", None),
+    ("address_street", "Địa chỉ nhận kết quả: số nhà, đường phố, thôn xóm"),
+    ("address_commune", "Địa chỉ nhận kết quả: xã"),
+    ("address_district", "Địa chỉ nhận kết quả: huyện"),
+    ("address_province", "Địa chỉ nhận kết quả: tỉnh"),
+    ("birth_district", None),
+    ("hospital_name", None),
+    ("contribution_amount", None),
+    ("contribution_level", None),
+    ("payment_method", None),
+    ("change_content", None),
+    ("attachments", None),
+    ("receive_electronic", None),
+    ("receive_paper", None),
+    ("paper_address", None),
+    ("paper_commune", None),
+    ("paper_district", None),
+    ("paper_province", None),
+    ("receipt_method", None),
+    ("receive_at", None),
+    ("adjustment.full_name", None),
+    ("adjustment.gender", None),
+    ("adjustment.birth_date", None),
+    ("adjustment.birth_registration_place", None),
+    ("adjustment.personal_id", None),
+    ("portal_employee_id", "Mã người lao động trên cổng (TK1-TS)"),
+    ("portal_ref_id", "Mã tham chiếu trên cổng (TK1-TS)"),
+)
+_NTK1: Final = len(TK1_COLUMNS)
+_WIDTH: Final = _NCOLS + _NTK1  # columns read from DuLieu
+
+# Sheet PL TV HGĐ, from row 6: the portal template's columns without its hidden id columns
+# [S, SRC-ODOO-D02], then the member's own STT [I].
+HOUSEHOLD_COLUMNS: Final[tuple[tuple[str, str | None], ...]] = (
+    (_LINK, "STT người tham gia (trang DuLieu)"),
+    ("full_name", None),
+    ("bhxh_code", None),
+    (_BIRTH_KIND, "Loại ngày sinh"),
+    ("birth_date", "Ngày sinh"),
+    (_MEMBER_GENDER, "Giới tính"),
+    ("nationality", None),
+    ("ethnicity", None),
+    ("personal_id", None),
+    ("birth_province", None),
+    ("birth_commune", None),
+    ("address", None),
+    ("relationship", "Mối quan hệ với chủ hộ"),
+    ("stt", "STT thành viên"),
+)
+
 _HEADER_FIELDS: Final = tuple(f.name for f in dataclasses.fields(D02Header))
+_TK1_HEADER_FIELDS: Final = tuple(f.name for f in dataclasses.fields(TK1Header))
 
 # Display labels of the coded values ("code-label" in the cells and the drop-downs).
 _LABELS: Final[dict[str, dict[str, str]]] = {
@@ -161,7 +283,47 @@ _LABELS: Final[dict[str, dict[str, str]]] = {
     "wage_region": {"01": "Vùng I", "02": "Vùng II", "03": "Vùng III", "04": "Vùng IV"},
     "bool": {"1": "Có", "0": "Không"},
     _CONTRACT_KIND: {code: label for code, (label, _, _) in _CONTRACTS.items()},
+    _MEMBER_GENDER: {"1": "Nam", "2": "Nữ"},
+    _BIRTH_KIND: {"0": "Ngày tháng năm", "1": "Tháng năm", "2": "Năm"},
 }
+# Identifiers and catalogue codes typed as numbers lose their leading zeros: padded back [I].
+_PAD: Final[dict[str, int]] = {
+    "bhxh_code": 10,
+    "wage_region": 2,
+    "ethnicity": 2,
+    "relationship": 2,
+    **dict.fromkeys(
+        ("birth_province", "address_province", "paper_province", "hospital_province"), 2
+    ),
+    "head_province": 2,
+    **dict.fromkeys(("birth_district", "address_district", "paper_district"), 3),
+    **dict.fromkeys(("birth_commune", "address_commune", "paper_commune", "head_commune"), 5),
+    "hospital_code": 5,
+}
+# Text fields holding a catalogue code: "code-label" keeps the code ("TM-Tăng mới", "01-Kinh").
+_CODE_TEXT: Final = frozenset(
+    (
+        "pa",
+        "nationality",
+        "ethnicity",
+        "relationship",
+        "residence_kind",
+        "payment_method",
+        "hospital_code",
+        "birth_province",
+        "birth_district",
+        "birth_commune",
+        "address_province",
+        "address_district",
+        "address_commune",
+        "paper_province",
+        "paper_district",
+        "paper_commune",
+        "hospital_province",
+        "head_province",
+        "head_commune",
+    )
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -181,7 +343,6 @@ _VI_THOUSANDS = re.compile(r"(-?[0-9]{1,3}(?:\.[0-9]{3})+)(?:,([0-9]+))?")
 _EN_THOUSANDS = re.compile(r"(-?[0-9]{1,3}(?:,[0-9]{3}){2,})(?:\.([0-9]+))?")
 _DECIMAL_COMMA = re.compile(r"(-?[0-9]+),([0-9]+)")
 _SPACES = re.compile(r"[\s\u00a0\u202f]+")
-_FORMULA_TAG = re.compile(rb"<(?:[A-Za-z0-9_]+:)?f[\s>/]")
 
 
 def _text_of(value: Any) -> str:
@@ -327,54 +488,191 @@ def _kinds(cls: type[Any]) -> dict[str, tuple[str, frozenset[str] | None, str]]:
     return {f.name: (f.kind, f.choices, f.element) for f in _record(cls).fields}
 
 
+def _labels_vi(cls: type[Any]) -> dict[str, str]:
+    return {f.name: f.metadata["label_vi"] for f in dataclasses.fields(cls)}
+
+
 _ROW_KINDS: Final = _kinds(D02Row)
 _HEADER_KINDS: Final = _kinds(D02Header)
-_ROW_LABELS: Final = {f.name: f.metadata["label_vi"] for f in dataclasses.fields(D02Row)}
-_HEADER_LABELS: Final = {f.name: f.metadata["label_vi"] for f in dataclasses.fields(D02Header)}
+_ROW_LABELS: Final = _labels_vi(D02Row)
+_HEADER_LABELS: Final = _labels_vi(D02Header)
 _REQUIRED: Final = tuple(f.name for f in _record(D02Row).required)
 _HEADER_REQUIRED: Final = tuple(f.name for f in _record(D02Header).required)
+_GROUPS: Final[dict[str, tuple[type[Any], str]]] = {  # "household." -> (class, element)
+    "": (TK1Row, ""),
+    "household": (HouseholdAppendix, "PhuLucHoGiaDinh/"),
+    "adjustment": (TK1Adjustment, "DieuChinh/"),
+}
 
 
-def _parse(name: str, kind: str, choices: frozenset[str] | None, value: Any) -> Any:
+@dataclasses.dataclass(frozen=True, slots=True, eq=False)
+class _Col:
+    """How one column is read and written, and where its findings point."""
+
+    name: str  # model attribute (in its group) or pseudo-field
+    field: str  # the field path of findings (without the record's prefix)
+    element: str  # the XPath step(s) of findings (without the record's prefix)
+    kind: str
+    choices: frozenset[str] | None = None
+    group: str = ""  # TK1 columns: "", "household" or "adjustment"
+    heading: str = ""
+    labels: dict[str, str] | None = None  # "code-label" display of a code column
+    mapping: dict[str, str] | None = None  # sheet code -> model code (household gender)
+    pad: int = 0  # zero-padding of digits typed as a number
+    pid: bool = False  # an 11-digit personal ID typed as a number gets its leading zero back
+    code_text: bool = False  # text holding a catalogue code: "code-label" keeps the code
+    plain: bool = False  # text kept as written (a text cell needs no conversion)
+
+
+def _col(
+    name: str,
+    spec: tuple[str, frozenset[str] | None, str],
+    heading: str,
+    *,
+    group: str = "",
+    field: str | None = None,
+    element: str | None = None,
+    **extra: Any,
+) -> _Col:
+    kind, choices, xml = spec
+    leaf = name.rsplit(".", 1)[-1]
+    return _Col(
+        name=leaf,
+        field=field if field is not None else name,
+        element=element if element is not None else _GROUPS[group][1] + xml if group else xml,
+        kind=kind,
+        choices=choices,
+        group=group,
+        heading=heading,
+        labels=_LABELS.get(leaf) if kind == "code" else None,
+        pad=_PAD.get(leaf, 0),
+        pid=leaf in ("personal_id", "head_personal_id"),
+        code_text=kind == "text" and leaf in _CODE_TEXT,
+        plain=kind == "text" and leaf not in _CODE_TEXT,
+        **extra,
+    )
+
+
+_PSEUDO: Final[dict[str, tuple[str, frozenset[str] | None, str]]] = {
+    _YEAR_ONLY: ("bool", None, "ChiCoNamSinh"),
+    _CONTRACT_KIND: ("code", frozenset(_CONTRACTS), "LoaiHdld"),
+    _CONTRACT_FROM: ("date", None, "HdldTuNgay"),
+    _CONTRACT_TO: ("date", None, "HdldDenNgay"),
+    _TK1_FLAG: ("bool", None, "XuatTk1"),
+    _LINK: ("int", None, "SttNguoiThamGia"),
+    _BIRTH_KIND: ("code", frozenset(("0", "1", "2")), "LoaiNgaySinh"),
+    _MEMBER_GENDER: ("code", frozenset(("1", "2")), "GioiTinh"),
+}
+
+
+def _d02_col(name: str, heading: str | None) -> _Col:
+    if name.startswith("~"):
+        return _col(name, _PSEUDO[name], heading or name)
+    return _col(name, _ROW_KINDS[name], heading or str(_ROW_LABELS[name]))
+
+
+def _tk1_col(path: str, heading: str | None) -> _Col:
+    if path.startswith("~"):
+        return _col(path, _PSEUDO[path], heading or path)
+    group, _, leaf = path.rpartition(".")
+    cls = _GROUPS[group][0]
+    label = heading or str(_labels_vi(cls)[leaf])
+    if group == "adjustment" and heading is None:
+        label = f"[14] {label}"
+    return _col(path, _kinds(cls)[leaf], label, group=group)
+
+
+def _member_col(name: str, heading: str | None) -> _Col:
+    kinds = _kinds(HouseholdMember)
+    if name == _MEMBER_GENDER:
+        return _col(
+            name,
+            _PSEUDO[name],
+            heading or name,
+            field="gender",
+            element="GioiTinh",
+            mapping={"1": "1", "2": "0"},
+        )
+    if name in (_BIRTH_KIND, _LINK):
+        return _col(name, _PSEUDO[name], heading or name)
+    return _col(name, kinds[name], heading or str(_labels_vi(HouseholdMember)[name]))
+
+
+_D02_COLS: Final = tuple(_d02_col(name, heading) for name, heading in COLUMNS)
+_TK1_COLS: Final = tuple(_tk1_col(path, heading) for path, heading in TK1_COLUMNS)
+_MEMBER_COLS: Final = tuple(_member_col(name, heading) for name, heading in HOUSEHOLD_COLUMNS)
+_HEADER_COLS: Final = {name: _col(name, _HEADER_KINDS[name], name) for name in _HEADER_FIELDS}
+_COLUMN_OF: Final = {name: col for col, (name, _) in enumerate(COLUMNS, start=1)}
+_TK1_COLUMN_OF: Final = {path: _NCOLS + i for i, (path, _) in enumerate(TK1_COLUMNS, start=1)}
+_MEMBER_COLUMN_OF: Final = {c.field: i for i, c in enumerate(_MEMBER_COLS, start=1)}
+# The TK1-TS identity is the D02 row's: TK1 field -> DuLieu column.
+_IDENTITY: Final = ("full_name", "gender", "birth_date", "personal_id", "bhxh_code")
+
+
+def _parse(col: _Col, value: Any) -> Any:
     """The model value of a non-empty cell; ValueError (or ArithmeticError) if unreadable."""
+    kind = col.kind
     if kind == "text":
         text = _text_of(value)
-        if not isinstance(value, str) and name == "bhxh_code" and text.isdigit():
-            text = text.zfill(10)
-        elif not isinstance(value, str) and name == "personal_id" and len(text) == 11:
-            text = text.zfill(12)
-        if name == "pa" and "-" in text:
+        if value.__class__ is not str:
+            if col.pad and text.isdigit():
+                text = text.zfill(col.pad)
+            elif col.pid and len(text) == 11 and text.isdigit():
+                text = text.zfill(12)
+        if col.code_text and "-" in text:
             text = text.split("-", 1)[0].strip()
         return text
     if kind == "code":
-        labels = _LABELS.get(name)
-        code = _code_of(value, labels, 2 if name == "wage_region" else 0)
-        if choices is not None and code not in choices:
+        code = _code_of(value, col.labels, col.pad)
+        if col.choices is not None and code not in col.choices:
             raise ValueError
-        return code
+        return col.mapping.get(code, code) if col.mapping else code
     return _PARSERS[kind](value)
 
 
 def _blank(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
+    return value is None or (value.__class__ is str and not value.strip())
+
+
+def _empty(values: Sequence[Any]) -> bool:
+    """No cell with content (None and blank text only)."""
+    if values.count(None) == len(values):
+        return True
+    return all(_blank(v) for v in values)
+
+
+class _Target(NamedTuple):
+    """Where the findings about one record go."""
+
+    form: str
+    sheet: str
+    row: int | None
+    field: str  # prefix of the field paths: "", "header.", "household.members[2]."
+    xpath: str | None  # prefix of the XPaths ("/D02-TS/DanhSach/NguoiLaoDong[3]/"), or none
+
+
+_BAD: Final = object()
+_NOTHING: Final = object()
 
 
 class _Reader:
-    """One pass over the data sheet; findings in `self.findings`."""
+    """Converts cells to model values; findings in `self.findings`."""
 
-    def __init__(self, formulas: set[tuple[int, int]]) -> None:
-        self.formulas = formulas
+    def __init__(self) -> None:
         self.findings: list[Finding] = []
         self.bad_header: set[str] = set()
+        # (column spec, value class, value) -> parsed value or the problem: values repeat a lot
+        # in a sheet (dates, amounts, codes), and parsing text numbers and dates is not free.
+        self.cache: dict[tuple[_Col, type, Any], Any] = {}
 
     def add(
         self,
         code: str,
+        target: _Target,
         sheet_row: int,
         col: int,
-        row: int | None,
         field: str | None,
-        xpath: str | None,
+        element: str | None,
         detail: tuple[str | None, str | None] = (None, None),
     ) -> None:
         self.findings.append(
@@ -382,20 +680,52 @@ class _Reader:
                 code,
                 detail[0],
                 detail[1],
-                form=FORM,
-                row=row,
-                field=field,
-                xpath=xpath,
-                sheet=SHEET,
+                form=target.form,
+                row=target.row,
+                field=None if field is None else target.field + field,
+                xpath=None if element is None or target.xpath is None else target.xpath + element,
+                sheet=target.sheet,
                 cell=f"{get_column_letter(col)}{sheet_row}",
             )
         )
 
-    def header(self, cells: tuple[Any, ...]) -> dict[str, Any]:
+    def convert(self, value: Any, sheet_row: int, col: int, spec: _Col, target: _Target) -> Any:
+        """The parsed value of a non-None cell, or _NOTHING (blank) or _BAD (reported)."""
+        cls = value.__class__
+        if cls is str:
+            if not value.strip():
+                return _NOTHING
+            if spec.plain:
+                return value
+        elif value is UNCALCULATED:
+            self.add("DECL-XLSX-FORMULA", target, sheet_row, col, spec.field, spec.element)
+            return _BAD
+        elif cls is CellError:
+            detail = (f"({value.code})", f"({value.code})")
+            self.add("DECL-XLSX-ERROR", target, sheet_row, col, spec.field, spec.element, detail)
+            return _BAD
+        key = (spec, cls, value)
+        parsed = self.cache.get(key, _NOTHING)
+        if parsed is _NOTHING:
+            try:
+                parsed = _parse(spec, value)
+            except (ValueError, ArithmeticError, TypeError):
+                parsed = _BAD
+            self.cache[key] = parsed
+        if parsed is _BAD:
+            code, vi, en = _KIND_PROBLEM.get(spec.kind, ("DECL-CODE", None, None))
+            if spec.kind == "code":
+                allowed = ", ".join(sorted(spec.choices or ()))
+                vi, en = f"Giá trị cho phép: {allowed}.", f"Allowed: {allowed}."
+            self.add(code, target, sheet_row, col, spec.field, spec.element, (vi, en))
+        return parsed
+
+    def header(self, cells: Sequence[Any]) -> dict[str, Any]:
         by_label: dict[str, str] = {}
         for name in _HEADER_FIELDS:
             by_label[_HEADER_LABELS[name].casefold()] = name
             by_label[_HEADER_KINDS[name][2].casefold()] = name
+        target = _Target(FORM, SHEET, None, "header.", f"/{FORM}/ThongTinDonVi/")
         values: dict[str, Any] = {}
         for col in range(1, len(cells), 2):
             label = cells[col - 1]
@@ -404,70 +734,34 @@ class _Reader:
             key = by_label.get(label.strip().rstrip(":").strip().casefold())
             if key is None or key in values:
                 continue
-            parsed = self.cell(cells, 2, col + 1, key, _HEADER_KINDS[key], None, "header")
+            value = cells[col]
+            if value is None:
+                continue
+            parsed = self.convert(value, 2, col + 1, _HEADER_COLS[key], target)
             if parsed is _BAD:
                 self.bad_header.add(key)
             elif parsed is not _NOTHING:
                 values[key] = parsed
         return values
 
-    def cell(
-        self,
-        cells: tuple[Any, ...],
-        sheet_row: int,
-        col: int,
-        name: str,
-        spec: tuple[str, frozenset[str] | None, str],
-        row: int | None,
-        where: str,
-    ) -> Any:
-        """The parsed value, or _NOTHING (blank, or reported)."""
-        value = cells[col - 1] if col <= len(cells) else None
-        if value is None and (sheet_row, col) not in self.formulas:
-            return _NOTHING
-        return self.convert(value, sheet_row, col, name, spec, row, where)
-
-    def convert(
-        self,
-        value: Any,
-        sheet_row: int,
-        col: int,
-        name: str,
-        spec: tuple[str, frozenset[str] | None, str],
-        row: int | None,
-        where: str,
-    ) -> Any:
-        """`cell` for a value already taken from the row (None only for a formula)."""
-        kind, choices, element = spec
-        if value is None:
-            self.add("DECL-XLSX-FORMULA", sheet_row, col, row, *_where(name, element, row, where))
-            return _BAD
-        if value.__class__ is str:
-            if not value.strip():
-                return _NOTHING
-            if kind == "text" and name != "pa":
-                return value
-        try:
-            return _parse(name, kind, choices, value)
-        except (ValueError, ArithmeticError, TypeError):
-            code, vi, en = _KIND_PROBLEM.get(kind, ("DECL-CODE", None, None))
-            if kind == "code":
-                allowed = ", ".join(sorted(choices or ()))
-                vi, en = f"Giá trị cho phép: {allowed}.", f"Allowed: {allowed}."
-            field, xpath = _where(name, element, row, where)
-            self.add(code, sheet_row, col, row, field, xpath, (vi, en))
-            return _BAD
-
-    def row(self, cells: tuple[Any, ...], sheet_row: int, row: int) -> D02Row:
+    def row(self, cells: Sequence[Any], sheet_row: int, row: int) -> D02Row:
         values: dict[str, Any] = {}
         bad: set[str] = set()
         extra: dict[str, Any] = {}
-        formulas = self.formulas
-        for col, value in enumerate(cells, start=1):
-            if value is None and (not formulas or (sheet_row, col) not in formulas):
+        target = _Target(FORM, SHEET, row, "", f"/{FORM}/DanhSach/NguoiLaoDong[{row}]/")
+        convert, cached = self.convert, self.cache.get
+        for col, (spec, value) in enumerate(zip(_D02_COLS, cells, strict=False), start=1):
+            if value is None:
                 continue
-            name, spec = _SPECS[col - 1]
-            parsed = self.convert(value, sheet_row, col, name, spec, row, "row")
+            name = spec.name
+            cls = value.__class__
+            if cls is str and spec.plain:  # most cells: text kept as written
+                if value.strip():
+                    values[name] = value
+                continue
+            parsed = cached((spec, cls, value), _BAD)  # a value met before (dates, codes…)
+            if parsed is _BAD:
+                parsed = convert(value, sheet_row, col, spec, target)
             if name[0] == "~":
                 if parsed is not _NOTHING:
                     extra[name] = (parsed, col)
@@ -480,13 +774,11 @@ class _Reader:
         birth = values.get("birth_date")
         if year_only is True and isinstance(birth, PartialDate):
             values["birth_date"] = PartialDate(birth.year)
-        self.contract(extra, values, bad, sheet_row, row)
+        self.contract(extra, values, bad, sheet_row, target)
         for name in _REQUIRED:
             if name not in values and name not in bad:
-                col = _COLUMN_OF[name]
                 element = _ROW_KINDS[name][2]
-                xpath = f"/{FORM}/DanhSach/NguoiLaoDong[{row}]/{element}"
-                self.add("DECL-MISSING", sheet_row, col, row, name, xpath)
+                self.add("DECL-MISSING", target, sheet_row, _COLUMN_OF[name], name, element)
         return D02Row(**values)
 
     def contract(
@@ -495,35 +787,34 @@ class _Reader:
         values: dict[str, Any],
         bad: set[str],
         sheet_row: int,
-        row: int,
+        target: _Target,
     ) -> None:
         """Y/Z/AA (loại HĐLĐ, từ/đến ngày) into the contract columns 20–24."""
         kind = extra.get(_CONTRACT_KIND)
         dates = [(extra[k][0], extra[k][1]) for k in (_CONTRACT_FROM, _CONTRACT_TO) if k in extra]
         if kind is None or kind[0] is _BAD:
             if kind is None and dates:
-                _, col = dates[0]
                 self.add(
                     "DECL-MISSING",
+                    target,
                     sheet_row,
                     _COLUMN_OF[_CONTRACT_KIND],
-                    row,
                     "contract_kind",
                     None,
                     ("Thiếu loại HĐLĐ.", "The contract type is missing."),
                 )
             return
         _, from_field, to_field = _CONTRACTS[kind[0]]
-        for pseudo, target in ((_CONTRACT_FROM, from_field), (_CONTRACT_TO, to_field)):
+        for pseudo, name in ((_CONTRACT_FROM, from_field), (_CONTRACT_TO, to_field)):
             if pseudo not in extra or extra[pseudo][0] is _BAD:
                 continue
             value, col = extra[pseudo]
-            if target is None:
+            if name is None:
                 self.add(
                     "DECL-STRUCTURE",
+                    target,
                     sheet_row,
                     col,
-                    row,
                     "contract_indefinite_from",
                     None,
                     (
@@ -532,42 +823,84 @@ class _Reader:
                     ),
                 )
                 continue
-            if target in values and values[target] != value:
-                element = _ROW_KINDS[target][2]
-                self.add(
-                    "DECL-DUPLICATE",
-                    sheet_row,
-                    col,
-                    row,
-                    target,
-                    f"/{FORM}/DanhSach/NguoiLaoDong[{row}]/{element}",
-                )
+            if name in values and values[name] != value:
+                element = _ROW_KINDS[name][2]
+                self.add("DECL-DUPLICATE", target, sheet_row, col, name, element)
                 continue
-            if target not in bad:
-                values[target] = value
+            if name not in bad:
+                values[name] = value
 
+    def flag(self, cells: Sequence[Any], sheet_row: int) -> Any:
+        """Column BA ("Xuất TK1-TS"): True, False, or _NOTHING (blank or unreadable)."""
+        value = cells[0]
+        if value is None:
+            return _NOTHING
+        target = _Target(TK1, SHEET, None, "", None)
+        parsed = self.convert(value, sheet_row, _NCOLS + 1, _TK1_COLS[0], target)
+        return _NOTHING if parsed is _BAD else parsed
 
-_BAD: Final = object()
-_NOTHING: Final = object()
-_PSEUDO: Final[dict[str, tuple[str, frozenset[str] | None, str]]] = {
-    _YEAR_ONLY: ("bool", None, "ChiCoNamSinh"),
-    _CONTRACT_KIND: ("code", frozenset(_CONTRACTS), "LoaiHdld"),
-    _CONTRACT_FROM: ("date", None, "HdldTuNgay"),
-    _CONTRACT_TO: ("date", None, "HdldDenNgay"),
-}
-_SPECS: Final = tuple(
-    (name, _PSEUDO[name] if name[0] == "~" else _ROW_KINDS[name]) for name, _ in COLUMNS
-)
+    def tk1_row(
+        self,
+        d02: D02Row,
+        cells: Sequence[Any] | None,
+        sheet_row: int,
+        n: int,
+        members: list[HouseholdMember],
+    ) -> TK1Row:
+        """The TK1-TS of a DuLieu row: its identity is the D02 row's (the name in capitals)."""
+        target = _Target(TK1, SHEET, n, "", f"/{TK1}/DanhSach/NguoiThamGia[{n}]/")
+        groups: dict[str, dict[str, Any]] = {"": {}, "household": {}, "adjustment": {}}
+        if cells is not None:
+            for offset, value in enumerate(cells[1:], start=1):
+                if value is None:
+                    continue
+                spec = _TK1_COLS[offset]
+                parsed = self.convert(value, sheet_row, _NCOLS + 1 + offset, spec, target)
+                if parsed is not _BAD and parsed is not _NOTHING:
+                    groups[spec.group][spec.name] = parsed
+        values = groups[""]
+        for name in _IDENTITY:
+            value = getattr(d02, name)
+            if value is not None:
+                values[name] = value.upper() if name == "full_name" else value
+        if groups["household"] or members:
+            values["household"] = HouseholdAppendix(**groups["household"], members=tuple(members))
+        if groups["adjustment"]:
+            values["adjustment"] = TK1Adjustment(**groups["adjustment"])
+        return TK1Row(**values)
 
-
-def _where(name: str, element: str, row: int | None, where: str) -> tuple[str, str]:
-    """The field path and XPath of a finding."""
-    if where == "header":
-        return f"header.{name}", f"/{FORM}/ThongTinDonVi/{element}"
-    return name, f"/{FORM}/DanhSach/NguoiLaoDong[{row}]/{element}"
-
-
-_COLUMN_OF: Final = {name: col for col, (name, _) in enumerate(COLUMNS, start=1)}
+    def member(self, cells: Sequence[Any], sheet_row: int, n: int, k: int) -> HouseholdMember:
+        """Member `k` (1-based) of TK1-TS row `n`, from a PL TV HGĐ row."""
+        target = _Target(
+            TK1,
+            HOUSEHOLD_SHEET,
+            n,
+            f"household.members[{k}].",
+            f"/{TK1}/DanhSach/NguoiThamGia[{n}]/PhuLucHoGiaDinh/ThanhVien[{k}]/",
+        )
+        values: dict[str, Any] = {}
+        bad: set[str] = set()
+        birth_kind = None
+        for col, (spec, value) in enumerate(zip(_MEMBER_COLS, cells, strict=False), start=1):
+            if value is None or col == 1:
+                continue
+            parsed = self.convert(value, sheet_row, col, spec, target)
+            if parsed is _BAD:
+                bad.add(spec.field)
+            elif parsed is _NOTHING:
+                continue
+            elif spec.name == _BIRTH_KIND:
+                birth_kind = parsed
+            else:
+                values[spec.field] = parsed
+        birth = values.get("birth_date")
+        if isinstance(birth, PartialDate) and birth_kind in ("1", "2"):
+            month = birth.month if birth_kind == "1" else None
+            values["birth_date"] = PartialDate(birth.year, month)
+        if "full_name" not in values and "full_name" not in bad:
+            column = _MEMBER_COLUMN_OF["full_name"]
+            self.add("DECL-MISSING", target, sheet_row, column, "full_name", "HoTen")
+        return HouseholdMember(**values)
 
 
 # --- opening the file safely ----------------------------------------------------------------
@@ -579,8 +912,9 @@ def _not_workbook(vi: str, en: str) -> DeclarationError:
     return fail("DECL-XLSX-NOT-WORKBOOK", vi, en, form=FORM)
 
 
-def _check_zip(data: bytes, max_uncompressed: int) -> bool:
-    """Refuse what is not an xlsx package; True when a worksheet contains formulas."""
+def _check_zip(data: bytes, max_uncompressed: int) -> None:
+    """Refuse what is not an xlsx package, and zip bombs (by the members' declared sizes, which
+    zipfile enforces while decompressing), before anything is decompressed."""
     if data.startswith(_OLE_MAGIC):
         if "EncryptedPackage".encode("utf-16-le") in data:
             raise _not_workbook(
@@ -607,43 +941,123 @@ def _check_zip(data: bytes, max_uncompressed: int) -> bool:
                 raise _not_workbook(
                     "Tệp nén không chứa bảng tính.", "The archive contains no workbook."
                 )
-            return any(
-                _FORMULA_TAG.search(archive.read(info))
-                for info in members
-                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml")
-            )
     except DeclarationError:
         raise
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError):
-        raise _not_workbook("", "") from None
-    except (NotImplementedError, RuntimeError, KeyError, IndexError, TypeError):
-        raise _not_workbook("", "") from None
-    except Exception:  # zlib.error and other decompression failures  # noqa: BLE001
+    except Exception:  # BadZipFile, LargeZipFile, OSError, ValueError…  # noqa: BLE001
         raise _not_workbook("", "") from None
 
 
-def _open(data: bytes, *, data_only: bool) -> Any:
-    return load_workbook(io.BytesIO(data), read_only=True, data_only=data_only, keep_vba=False)
+# What a broken package or part raises while being read (lxml, zipfile, zlib, int()…): the file
+# is then "not a readable workbook". Anything else is a bug and is not hidden.
+_UNREADABLE: Final = (
+    XlsxError,
+    etree.LxmlError,
+    zipfile.BadZipFile,
+    zipfile.LargeZipFile,
+    zlib.error,
+    ValueError,
+    KeyError,
+    IndexError,
+    OverflowError,
+    OSError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,
+)
 
 
-def _formula_cells(data: bytes) -> set[tuple[int, int]]:
-    """(row, column) of every formula cell of the data sheet, read without evaluating."""
-    wb = _open(data, data_only=False)
+@dataclasses.dataclass(frozen=True)
+class WorkbookForms:
+    """What `read_workbook` found: the D02-TS, the TK1-TS of the rows that carry one (None if
+    none does), the findings, and where each form row is on the sheets."""
+
+    d02: D02TS
+    tk1: TK1TS | None
+    findings: list[Finding]
+    sheet_rows: tuple[int, ...]  # DuLieu row of each D02-TS row
+    tk1_sheet_rows: tuple[int, ...] = ()  # DuLieu row of each TK1-TS row
+    member_rows: tuple[tuple[int, ...], ...] = ()  # PL TV HGĐ rows of each TK1-TS row's members
+
+    @property
+    def forms(self) -> tuple[D02TS | TK1TS, ...]:
+        return (self.d02,) if self.tk1 is None else (self.d02, self.tk1)
+
+    def locate(self, findings: Iterable[Finding]) -> list[Finding]:
+        """Findings about the forms (rules run after reading) with their cell on the sheets, so
+        that a user of the workbook is sent to `DuLieu!M7` or `PL TV HGĐ!F8`, not to an XPath.
+        A TK1-TS finding that repeats a D02-TS one (the TK1 identity and header are the D02
+        row's and header's) is dropped."""
+        placed = []
+        for f in findings:
+            form = f.location.form
+            if form == FORM:
+                f = place_on_sheet([f], self.sheet_rows)[0]
+            elif form == TK1:
+                f = self._place_tk1(f)
+            placed.append(f)
+        seen = {_key(f) for f in placed if f.location.form != TK1}
+        return [f for f in placed if f.location.form != TK1 or _key(f) not in seen]
+
+    def _place_tk1(self, f: Finding) -> Finding:
+        loc = f.location
+        if loc.cell is not None or loc.row is None or not 0 < loc.row <= len(self.tk1_sheet_rows):
+            return f
+        field = loc.field or ""
+        member = _MEMBER_FIELD.fullmatch(field)
+        if member and 0 < int(member[1]) <= len(self.member_rows[loc.row - 1]):
+            sheet_row = self.member_rows[loc.row - 1][int(member[1]) - 1]
+            column = _MEMBER_COLUMN_OF.get(member[2], 1)
+            where = dataclasses.replace(
+                loc, sheet=HOUSEHOLD_SHEET, cell=f"{get_column_letter(column)}{sheet_row}"
+            )
+            return dataclasses.replace(f, location=where)
+        column = _COLUMN_OF[field] if field in _IDENTITY else _TK1_COLUMN_OF.get(field, 1)
+        cell = f"{get_column_letter(column)}{self.tk1_sheet_rows[loc.row - 1]}"
+        return dataclasses.replace(f, location=dataclasses.replace(loc, sheet=SHEET, cell=cell))
+
+
+_MEMBER_FIELD: Final = re.compile(r"household\.members\[([0-9]+)\]\.?(.*)")
+
+
+def _key(f: Finding) -> tuple[Any, ...]:
+    loc = f.location
+    if loc.cell is not None:
+        return (f.code, loc.sheet, loc.cell)
+    return (f.code, loc.field)
+
+
+def read_workbook(
+    data: bytes,
+    *,
+    max_bytes: int = MAX_BYTES,
+    max_rows: int = MAX_ROWS,
+    max_uncompressed: int = MAX_UNCOMPRESSED,
+    header: D02Header | None = None,
+) -> WorkbookForms:
+    """The D02-TS and TK1-TS forms in workbook `data` (portal template layout) and what is wrong
+    with them.
+
+    `header` overrides the sheet's header: its non-None fields replace the sheet's values
+    (e.g. the unit and period known to the server); the TK1-TS header is taken from the
+    result. Raises only DeclarationError.
+    """
+    if not data:
+        raise fail("DECL-EMPTY", form=FORM)
+    if len(data) > max_bytes:
+        raise fail("DECL-TOO-LARGE", form=FORM)
+    _check_zip(data, max_uncompressed)
     try:
-        ws = wb[SHEET]
-        ws.reset_dimensions()
-        found = set()
-        for cells in ws.iter_rows(max_col=_NCOLS):
-            for cell in cells:
-                if getattr(cell, "data_type", None) == "f":
-                    found.add((cell.row, cell.column))
-        return found
+        book = XlsxBook(data)
+    except _UNREADABLE as exc:
+        raise _not_workbook("", "") from exc
+    try:
+        return _read(book, max_rows, header)
+    except DeclarationError:
+        raise
+    except _UNREADABLE as exc:
+        raise _not_workbook("", "") from exc
     finally:
-        wb.close()
-
-
-def _rows(ws: Any) -> Iterator[tuple[int, tuple[Any, ...]]]:
-    yield from enumerate(ws.iter_rows(max_col=_NCOLS, values_only=True), start=1)
+        book.close()
 
 
 def read_d02_workbook(
@@ -655,89 +1069,80 @@ def read_d02_workbook(
     header: D02Header | None = None,
     sheet_rows: list[int] | None = None,
 ) -> tuple[D02TS, list[Finding]]:
-    """The D02-TS form in workbook `data` (portal template layout) and what is wrong with it.
+    """The D02-TS form in workbook `data` and what is wrong with the workbook (TK1-TS findings
+    included; `read_workbook` gives the TK1-TS form too).
 
-    `header` overrides the sheet's header: its non-None fields replace the sheet's values
-    (e.g. the unit and period known to the server). When `sheet_rows` is a list, it receives
-    the sheet row of each form row, for `place_on_sheet`. Raises only DeclarationError.
+    When `sheet_rows` is a list, it receives the sheet row of each form row, for
+    `place_on_sheet`. Raises only DeclarationError.
     """
-    if not data:
-        raise fail("DECL-EMPTY", form=FORM)
-    if len(data) > max_bytes:
-        raise fail("DECL-TOO-LARGE", form=FORM)
-    has_formulas = _check_zip(data, max_uncompressed)
-    try:
-        with warnings.catch_warnings():
-            # openpyxl warns about parts it drops (data-validation extensions, unknown
-            # extensions, missing default styles); they do not affect the values read.
-            warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
-            return _read(data, max_rows, header, has_formulas, sheet_rows)
-    except DeclarationError:
-        raise
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
-        raise _not_workbook("", "") from exc
-    except Exception as exc:  # openpyxl raises many kinds on corrupt parts  # noqa: BLE001
-        raise _not_workbook("", "") from exc
+    result = read_workbook(
+        data,
+        max_bytes=max_bytes,
+        max_rows=max_rows,
+        max_uncompressed=max_uncompressed,
+        header=header,
+    )
+    if sheet_rows is not None:
+        sheet_rows.extend(result.sheet_rows)
+    return result.d02, result.findings
 
 
-def _read(
-    data: bytes,
-    max_rows: int,
-    header: D02Header | None,
-    has_formulas: bool,
-    sheet_rows: list[int] | None = None,
-) -> tuple[D02TS, list[Finding]]:
-    formulas = _formula_cells_safe(data) if has_formulas else set()
-    wb = _open(data, data_only=True)
-    try:
-        if SHEET not in wb.sheetnames:
-            raise fail(
-                "DECL-XLSX-SHEET",
-                f"Cần trang '{SHEET}'.",
-                f"Sheet '{SHEET}' is required.",
-                form=FORM,
-                sheet=SHEET,
-            )
-        reader = _Reader(formulas)
-        ws = wb[SHEET]
-        ws.reset_dimensions()
-        header_values: dict[str, Any] = {}
-        rows: list[D02Row] = []
-        anything = False
-        for sheet_row, cells in _rows(ws):
-            if sheet_row == 2:
-                header_values = reader.header(cells)
-            if any(not _blank(v) for v in cells):
-                anything = True
-            if sheet_row < FIRST_ROW:
-                continue
-            if all(_blank(v) for v in cells[1:]) and not any(
-                (sheet_row, c) in formulas for c in range(2, _NCOLS + 1)
-            ):
-                continue  # blank, or only STT
-            if len(rows) >= max_rows:
-                raise fail(
-                    "DECL-TOO-LARGE",
-                    f"Tối đa {max_rows} dòng.",
-                    f"At most {max_rows} rows.",
-                    form=FORM,
-                    sheet=SHEET,
-                )
-            rows.append(reader.row(cells, sheet_row, len(rows) + 1))
-            if sheet_rows is not None:
-                sheet_rows.append(sheet_row)
-        if not anything:
-            raise fail("DECL-EMPTY", "Trang dữ liệu trống.", "The data sheet is empty.", **_AT)
-        if not rows:
-            raise fail(
-                "DECL-EMPTY",
-                "Không có dòng dữ liệu nào từ dòng 5.",
-                "There are no data rows from row 5.",
-                **_AT,
-            )
-        reader.findings.extend(_household_note(wb))
-    finally:
-        wb.close()
+def _too_many(max_rows: int, sheet: str) -> DeclarationError:
+    return fail(
+        "DECL-TOO-LARGE",
+        f"Tối đa {max_rows} dòng.",
+        f"At most {max_rows} rows.",
+        form=FORM,
+        sheet=sheet,
+    )
+
+
+def _read(book: XlsxBook, max_rows: int, header: D02Header | None) -> WorkbookForms:
+    if SHEET not in book.sheet_names:
+        raise fail(
+            "DECL-XLSX-SHEET",
+            f"Cần trang '{SHEET}'.",
+            f"Sheet '{SHEET}' is required.",
+            form=FORM,
+            sheet=SHEET,
+        )
+    reader = _Reader()
+    header_values: dict[str, Any] = {}
+    rows: list[D02Row] = []
+    sheet_rows: list[int] = []
+    tk1_cells: dict[int, list[Any]] = {}  # D02 row index -> its TK1 cells, when it has any
+    by_stt: dict[int, list[int]] = {}  # STT -> D02 row indexes
+    anything = False
+    for row in book.rows(SHEET, max_col=_WIDTH):
+        number, values = row.number, row.values
+        if number == 2:
+            header_values = reader.header(values[:_NCOLS])
+        if not anything and not _empty(values):
+            anything = True
+        if number < FIRST_ROW or _empty(values[1:]):
+            continue  # header rows, blank rows, rows with only an STT
+        if len(rows) >= max_rows:
+            raise _too_many(max_rows, SHEET)
+        d02 = reader.row(values, number, len(rows) + 1)
+        tk1_part = values[_NCOLS:]
+        if tk1_part.count(None) != _NTK1:
+            tk1_cells[len(rows)] = tk1_part
+        if d02.stt is not None:
+            by_stt.setdefault(d02.stt, []).append(len(rows))
+        rows.append(d02)
+        sheet_rows.append(number)
+    if not anything:
+        raise fail("DECL-EMPTY", "Trang dữ liệu trống.", "The data sheet is empty.", **_AT)
+    if not rows:
+        raise fail(
+            "DECL-EMPTY",
+            "Không có dòng dữ liệu nào từ dòng 5.",
+            "There are no data rows from row 5.",
+            **_AT,
+        )
+    members: dict[int, list[tuple[int, list[Any]]]] = {}
+    if HOUSEHOLD_SHEET in book.sheet_names:
+        members = _household(book, reader, by_stt, max_rows)
     if header is not None:
         for f in dataclasses.fields(header):
             value = getattr(header, f.name)
@@ -759,14 +1164,93 @@ def _read(
                     cell="A2",
                 )
             )
-    return D02TS(D02Header(**header_values), rows), reader.findings
+    tk1_rows: list[TK1Row] = []
+    tk1_sheet_rows: list[int] = []
+    member_rows: list[tuple[int, ...]] = []
+    for index in sorted(tk1_cells.keys() | members.keys()):
+        cells: list[Any] | None = tk1_cells.get(index)
+        linked = members.get(index, [])
+        sheet_row = sheet_rows[index]
+        flag = reader.flag(cells, sheet_row) if cells is not None else _NOTHING
+        has_data = bool(linked) or (cells is not None and not _empty(cells[1:]))
+        if flag is False:
+            if has_data:
+                reader.findings.append(
+                    finding(
+                        "DECL-UNKNOWN",
+                        "Cột 'Xuất TK1-TS' là Không: thông tin TK1-TS của dòng bị bỏ qua.",
+                        "Column 'Xuất TK1-TS' says no: the row's TK1-TS data was ignored.",
+                        form=TK1,
+                        sheet=SHEET,
+                        cell=f"{get_column_letter(_NCOLS + 1)}{sheet_row}",
+                    )
+                )
+            continue
+        if flag is not True and not has_data:
+            continue
+        n = len(tk1_rows) + 1
+        people = [reader.member(c, r, n, k) for k, (r, c) in enumerate(linked, start=1)]
+        tk1_rows.append(reader.tk1_row(rows[index], cells, sheet_row, n, people))
+        tk1_sheet_rows.append(sheet_row)
+        member_rows.append(tuple(r for r, _ in linked))
+    tk1 = None
+    if tk1_rows:
+        tk1_header = TK1Header(
+            **{k: header_values[k] for k in _TK1_HEADER_FIELDS if k in header_values}
+        )
+        tk1 = TK1TS(tk1_header, tk1_rows)
+    return WorkbookForms(
+        D02TS(D02Header(**header_values), rows),
+        tk1,
+        reader.findings,
+        tuple(sheet_rows),
+        tuple(tk1_sheet_rows),
+        tuple(member_rows),
+    )
 
 
 _AT: Final = {"form": FORM, "sheet": SHEET}
 
 
-def place_on_sheet(findings: list[Finding], sheet_rows: list[int]) -> list[Finding]:
-    """Give findings about form rows (rules, checks after decoding) their cell on the sheet,
+def _household(
+    book: XlsxBook, reader: _Reader, by_stt: dict[int, list[int]], max_rows: int
+) -> dict[int, list[tuple[int, list[Any]]]]:
+    """The rows of sheet PL TV HGĐ by the D02 row (index) they belong to (column A = its STT)."""
+    linked: dict[int, list[tuple[int, list[Any]]]] = {}
+    count = 0
+    link_target = _Target(TK1, HOUSEHOLD_SHEET, None, "", None)
+    for row in book.rows(HOUSEHOLD_SHEET, max_col=len(HOUSEHOLD_COLUMNS)):
+        number, values = row.number, row.values
+        if number < HOUSEHOLD_FIRST_ROW or _empty(values[1:]):
+            continue
+        count += 1
+        if count > max_rows:
+            raise _too_many(max_rows, HOUSEHOLD_SHEET)
+        stt: Any = _NOTHING
+        if values[0] is not None:
+            stt = reader.convert(values[0], number, 1, _MEMBER_COLS[0], link_target)
+            if stt is _BAD:
+                continue
+        indexes = by_stt.get(stt, []) if stt is not _NOTHING else []
+        if len(indexes) != 1:
+            reader.findings.append(
+                finding(
+                    "DECL-XLSX-LINK",
+                    f"Cột A phải là STT của đúng một người tham gia trên trang {SHEET}.",
+                    f"Column A must be the STT of exactly one participant on sheet {SHEET}.",
+                    form=TK1,
+                    field="household.members",
+                    sheet=HOUSEHOLD_SHEET,
+                    cell=f"A{number}",
+                )
+            )
+            continue
+        linked.setdefault(indexes[0], []).append((number, values))
+    return linked
+
+
+def place_on_sheet(findings: list[Finding], sheet_rows: Sequence[int]) -> list[Finding]:
+    """Give findings about D02-TS rows (rules, checks after decoding) their cell on the sheet,
     so a user of the workbook is sent to `DuLieu!M7`, not to an XPath."""
     placed = []
     for f in findings:
@@ -781,46 +1265,25 @@ def place_on_sheet(findings: list[Finding], sheet_rows: list[int]) -> list[Findi
     return placed
 
 
-def _formula_cells_safe(data: bytes) -> set[tuple[int, int]]:
-    try:
-        return _formula_cells(data)
-    except KeyError:  # no data sheet: reported by the main pass
-        return set()
-
-
-def _household_note(wb: Any) -> list[Finding]:
-    if HOUSEHOLD_SHEET not in wb.sheetnames:
-        return []
-    ws = wb[HOUSEHOLD_SHEET]
-    for cells in ws.iter_rows(min_row=6, max_col=30, values_only=True):
-        if any(not _blank(v) for v in cells):
-            return [
-                finding(
-                    "DECL-UNKNOWN",
-                    "Thành viên hộ gia đình thuộc TK1-TS, không đọc trong D02-TS.",
-                    "Household members belong to TK1-TS and are not read for D02-TS.",
-                    form=FORM,
-                    sheet=HOUSEHOLD_SHEET,
-                )
-            ]
-    return []
-
-
 # --- writing --------------------------------------------------------------------------------
 
 _BOLD = Font(bold=True)
 _HEAD_FILL = PatternFill("solid", fgColor="DDEBF7")
 _DATE_FORMAT = "DD/MM/YYYY"
+_EMPTY: Final[tuple[Any, str | None]] = (None, None)
 
 
-def _cell_value(name: str, kind: str, value: Any) -> tuple[Any, str | None]:
+def _cell_value(col: _Col, value: Any) -> tuple[Any, str | None]:
     """What to write for a model value, and the number format."""
+    kind = col.kind
     if kind == "text":
-        if name == "pa" and value in _change_types():
+        if col.name == "pa" and value in _change_types():
             return f"{value}-{_change_types()[value]}", "@"
         return value, "@"
     if kind == "code":
-        labels = _LABELS.get(name)
+        if col.mapping:
+            value = next((k for k, v in col.mapping.items() if v == value), value)
+        labels = col.labels
         return (f"{value}-{labels[value]}" if labels and value in labels else value), "@"
     if kind == "bool":
         return ("1-Có" if value else "0-Không"), "@"
@@ -864,32 +1327,59 @@ def _row_cells(row: D02Row) -> list[tuple[Any, str | None]]:
     else:
         used = set()
     out: list[tuple[Any, str | None]] = []
-    for name, _ in COLUMNS:
+    for col in _D02_COLS:
+        name = col.name
         if name == _YEAR_ONLY:
             birth = row.birth_date
-            out.append(("1-Có", "@") if birth is not None and birth.kind == 2 else (None, None))
+            out.append(("1-Có", "@") if birth is not None and birth.kind == 2 else _EMPTY)
         elif name == _CONTRACT_KIND:
             label = _LABELS[_CONTRACT_KIND].get(contract_kind or "")
-            out.append((f"{contract_kind}-{label}", "@") if contract_kind else (None, None))
+            out.append((f"{contract_kind}-{label}", "@") if contract_kind else _EMPTY)
         elif name in (_CONTRACT_FROM, _CONTRACT_TO):
             value = contract_from if name == _CONTRACT_FROM else contract_to
-            out.append((value, _DATE_FORMAT) if value is not None else (None, None))
+            out.append((value, _DATE_FORMAT) if value is not None else _EMPTY)
         elif name in used:
-            out.append((None, None))
+            out.append(_EMPTY)
         else:
             value = getattr(row, name)
-            kind = _ROW_KINDS[name][0]
-            out.append(_cell_value(name, kind, value) if value is not None else (None, None))
+            out.append(_cell_value(col, value) if value is not None else _EMPTY)
     return out
 
 
-def _put(ws: Any, row: int, col: int, value: Any, number_format: str | None = None) -> None:
+def _tk1_cells(row: TK1Row) -> list[tuple[Any, str | None]]:
+    """Columns BA… of the DuLieu row of `row`'s participant (the identity is the D02 row's)."""
+    out: list[tuple[Any, str | None]] = [("1-Có", "@")]
+    for col in _TK1_COLS[1:]:
+        record = getattr(row, col.group) if col.group else row
+        value = None if record is None else getattr(record, col.name)
+        out.append(_cell_value(col, value) if value is not None else _EMPTY)
+    return out
+
+
+def _member_cells(stt: int, member: HouseholdMember) -> list[tuple[Any, str | None]]:
+    out: list[tuple[Any, str | None]] = []
+    for col in _MEMBER_COLS:
+        if col.name == _LINK:
+            out.append((stt, "0"))
+        elif col.name == _BIRTH_KIND:
+            birth = member.birth_date
+            kind = str(birth.kind) if birth is not None else None
+            out.append((f"{kind}-{_LABELS[_BIRTH_KIND][kind]}", "@") if kind else _EMPTY)
+        else:
+            value = getattr(member, col.field)
+            out.append(_cell_value(col, value) if value is not None else _EMPTY)
+    return out
+
+
+def _put(
+    ws: Any, row: int, col: int, value: Any, number_format: str | None = None, form: str = FORM
+) -> None:
     cell = ws.cell(row=row, column=col)
     try:
         cell.value = value
     except IllegalCharacterError:
         raise fail(
-            "DECL-CHAR", form=FORM, sheet=SHEET, cell=f"{get_column_letter(col)}{row}"
+            "DECL-CHAR", form=form, sheet=ws.title, cell=f"{get_column_letter(col)}{row}"
         ) from None
     if isinstance(value, str):
         cell.data_type = "s"  # text starting with "=" stays text, never a formula
@@ -897,35 +1387,42 @@ def _put(ws: Any, row: int, col: int, value: Any, number_format: str | None = No
         cell.number_format = number_format
 
 
-def _heading(name: str, heading: str | None) -> str:
-    if heading:
-        return heading
-    return str(_ROW_LABELS[name])
-
-
-def _element(name: str) -> str:
-    return _PSEUDO[name][2] if name.startswith("~") else _ROW_KINDS[name][2]
-
-
 def _width(name: str) -> float:
-    if name in ("full_name", "position", "workplace", "note", "pa"):
+    if name in ("full_name", "position", "workplace", "note", "pa", "address", "head_address"):
         return 28
-    if name in ("stt",):
+    if name in ("stt", _LINK):
         return 6
     return 16
 
 
+def _headings(ws: Any, row: int, cols: Sequence[_Col], tk1_from: int = 0) -> None:
+    """Row `row`: the Vietnamese headings; row `row` + 1: the XML element of each column
+    ("TK1." before those of the TK1-TS from column `tk1_from`)."""
+    for col, spec in enumerate(cols, start=1):
+        _put(ws, row, col, spec.heading)
+        prefix = "TK1." if tk1_from and col >= tk1_from else ""
+        _put(ws, row + 1, col, prefix + spec.element.replace("/", "."))
+        head = ws.cell(row=row, column=col)
+        head.font = _BOLD
+        head.fill = _HEAD_FILL
+        head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.cell(row=row + 1, column=col).font = Font(italic=True, color="808080")
+        ws.column_dimensions[get_column_letter(col)].width = _width(spec.name)
+    ws.row_dimensions[row].height = 45
+
+
 def _lists(wb: Any) -> dict[str, str]:
-    """The hidden sheet of drop-down lists; column name -> range formula."""
+    """The hidden sheet of drop-down lists; list name -> range formula."""
     ws = wb.create_sheet(LIST_SHEET)
     ws.sheet_state = "hidden"
     lists = {
         "pa": [f"{code}-{name}" for code, name in _change_types().items()],
-        "kind": [f"{c}-{label}" for c, label in _LABELS["kind"].items()],
-        "gender": [f"{c}-{label}" for c, label in _LABELS["gender"].items()],
-        "bool": [f"{c}-{label}" for c, label in _LABELS["bool"].items()],
-        "wage_region": [f"{c}-{label}" for c, label in _LABELS["wage_region"].items()],
-        _CONTRACT_KIND: [f"{c}-{label}" for c, label in _LABELS[_CONTRACT_KIND].items()],
+        **{
+            key: [f"{c}-{label}" for c, label in _LABELS[key].items()]
+            for key in ("kind", "gender", "bool", "wage_region", _CONTRACT_KIND)
+        },
+        _MEMBER_GENDER: [f"{c}-{label}" for c, label in _LABELS[_MEMBER_GENDER].items()],
+        _BIRTH_KIND: [f"{c}-{label}" for c, label in _LABELS[_BIRTH_KIND].items()],
     }
     formulas = {}
     titles = {
@@ -935,6 +1432,8 @@ def _lists(wb: Any) -> dict[str, str]:
         "bool": "Có/Không",
         "wage_region": "Vùng lương tối thiểu",
         _CONTRACT_KIND: "Loại HĐLĐ",
+        _MEMBER_GENDER: "Giới tính (phụ lục hộ gia đình)",
+        _BIRTH_KIND: "Loại ngày sinh",
     }
     for col, (key, items) in enumerate(lists.items(), start=1):
         letter = get_column_letter(col)
@@ -945,37 +1444,102 @@ def _lists(wb: Any) -> dict[str, str]:
     return formulas
 
 
-def _validations(ws: Any, formulas: dict[str, str], last_row: int) -> None:
-    targets = {
-        "pa": "pa",
-        "kind": "kind",
-        "gender": "gender",
-        "wage_region": "wage_region",
-        _CONTRACT_KIND: _CONTRACT_KIND,
-        _YEAR_ONLY: "bool",
-        "has_book": "bool",
-        "deceased": "bool",
-        "charge_interest": "bool",
-    }
-    for name, list_key in targets.items():
-        letter = get_column_letter(_COLUMN_OF[name])
-        validation = DataValidation(
-            type="list",
-            formula1=f"={formulas[list_key]}",
-            allow_blank=True,
-            showErrorMessage=True,
-            errorTitle="Giá trị không hợp lệ",
-            error="Chọn một giá trị trong danh sách.",
-        )
-        validation.add(f"{letter}{FIRST_ROW}:{letter}{last_row}")
-        ws.add_data_validation(validation)
+def _validation(ws: Any, formula: str, column: int, first: int, last: int) -> None:
+    letter = get_column_letter(column)
+    validation = DataValidation(
+        type="list",
+        formula1=f"={formula}",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Giá trị không hợp lệ",
+        error="Chọn một giá trị trong danh sách.",
+    )
+    validation.add(f"{letter}{first}:{letter}{last}")
+    ws.add_data_validation(validation)
 
 
-def write_d02_workbook(form: D02TS) -> bytes:
-    """`form` as a workbook in the layout of `read_d02_workbook` (round trip is lossless).
+def _validations(ws: Any, household: Any, formulas: dict[str, str], last_row: int) -> None:
+    for col, spec in enumerate((*_D02_COLS, *_TK1_COLS), start=1):
+        if spec.kind == "bool":
+            key = "bool"
+        elif spec.kind == "code" and spec.labels is not None:
+            key = spec.name
+        elif spec.name == "pa":
+            key = "pa"
+        else:
+            continue
+        _validation(ws, formulas[key], col, FIRST_ROW, last_row)
+    for col, spec in enumerate(_MEMBER_COLS, start=1):
+        if spec.name in (_MEMBER_GENDER, _BIRTH_KIND):
+            _validation(household, formulas[spec.name], col, HOUSEHOLD_FIRST_ROW, last_row)
 
-    Raises DeclarationError (DECL-CHAR) for text a workbook cannot carry.
+
+def _match(form: D02TS, tk1: TK1TS) -> dict[int, TK1Row]:
+    """D02 row index -> the TK1-TS row of its participant: by personal ID, else mã số BHXH,
+    else name and birth date. DeclarationError (DECL-XLSX-LINK) when a TK1 row matches no D02
+    row, or a row already matched, or its identity differs from the D02 row's."""
+    keys: dict[tuple[Any, ...], list[int]] = {}
+    for i, d02_row in enumerate(form.rows):
+        for key in _identity_keys(d02_row):
+            keys.setdefault(key, []).append(i)
+    matched: dict[int, TK1Row] = {}
+    for n, row in enumerate(tk1.rows, start=1):
+        found: list[int] = []
+        for key in _identity_keys(row):
+            found = keys.get(key, [])
+            if found:
+                break
+        if len(found) != 1 or found[0] in matched:
+            raise fail(
+                "DECL-XLSX-LINK",
+                "(không có đúng một dòng D02-TS cùng số định danh, mã số BHXH hoặc họ tên và "
+                "ngày sinh)",
+                "(there is not exactly one D02-TS row with the same personal ID, social "
+                "insurance number, or name and date of birth)",
+                form=TK1,
+                row=n,
+            )
+        d02 = form.rows[found[0]]
+        for name in _IDENTITY:
+            value, expected = getattr(row, name), getattr(d02, name)
+            if name == "full_name" and value is not None and expected is not None:
+                value, expected = value.casefold(), expected.casefold()
+            if value is not None and value != expected:
+                raise fail(
+                    "DECL-XLSX-LINK",
+                    "(nhân thân khác với dòng D02-TS của người tham gia)",
+                    "(the identity differs from the participant's D02-TS row)",
+                    form=TK1,
+                    row=n,
+                    field=name,
+                )
+        matched[found[0]] = row
+    return matched
+
+
+def _identity_keys(row: D02Row | TK1Row) -> list[tuple[Any, ...]]:
+    keys: list[tuple[Any, ...]] = []
+    if row.personal_id:
+        keys.append(("pid", row.personal_id.strip()))
+    if row.bhxh_code:
+        keys.append(("bhxh", row.bhxh_code.strip()))
+    if row.full_name and row.birth_date:
+        keys.append(("name", row.full_name.strip().casefold(), row.birth_date))
+    return keys
+
+
+def write_d02_workbook(form: D02TS, tk1: TK1TS | None = None) -> bytes:
+    """`form` (and the TK1-TS of its participants) as a workbook in the layout of
+    `read_workbook`; the round trip is lossless (the TK1 identity is the D02 row's, the name
+    in capitals).
+
+    Each TK1-TS row goes on the D02 row of the same participant (same personal ID, else mã số
+    BHXH, else name and birth date); its household members go to sheet PL TV HGĐ, linked by the
+    D02 row's STT. Raises DeclarationError: DECL-CHAR for text a workbook cannot carry,
+    DECL-XLSX-LINK for a TK1-TS row that cannot be placed.
     """
+    matched = _match(form, tk1) if tk1 is not None else {}
+    stts = [row.stt for row in form.rows]
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -987,27 +1551,48 @@ def write_d02_workbook(form: D02TS) -> bytes:
         ws.cell(row=2, column=col).font = _BOLD
         value = getattr(form.header, name)
         if value is not None:
-            kind = _HEADER_KINDS[name][0]
-            _put(ws, 2, col + 1, *_cell_value(name, kind, value))
-    for col, (name, heading) in enumerate(COLUMNS, start=1):
-        _put(ws, 3, col, _heading(name, heading))
-        _put(ws, 4, col, _element(name))
-        head = ws.cell(row=3, column=col)
-        head.font = _BOLD
-        head.fill = _HEAD_FILL
-        head.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
-        ws.cell(row=4, column=col).font = Font(italic=True, color="808080")
-        ws.column_dimensions[get_column_letter(col)].width = _width(name)
-    ws.row_dimensions[3].height = 45
+            _put(ws, 2, col + 1, *_cell_value(_HEADER_COLS[name], value))
+    _headings(ws, 3, (*_D02_COLS, *_TK1_COLS), tk1_from=_NCOLS + 1)
+    household = wb.create_sheet(HOUSEHOLD_SHEET)
+    _put(household, 1, 1, HOUSEHOLD_TITLE)
+    household.cell(row=1, column=1).font = Font(bold=True, size=14)
+    _put(household, 2, 1, HOUSEHOLD_NOTE)
+    _headings(household, 3, _MEMBER_COLS)
+    for col in range(1, len(_MEMBER_COLS) + 1):
+        _put(household, 5, col, f"({col})")
+    member_row = HOUSEHOLD_FIRST_ROW
     for offset, row in enumerate(form.rows):
         sheet_row = FIRST_ROW + offset
         for col, (value, number_format) in enumerate(_row_cells(row), start=1):
             if value is not None:
                 _put(ws, sheet_row, col, value, number_format)
+        declared = matched.get(offset)
+        if declared is None:
+            continue
+        for col, (value, number_format) in enumerate(_tk1_cells(declared), start=_NCOLS + 1):
+            if value is not None:
+                _put(ws, sheet_row, col, value, number_format, TK1)
+        members = declared.household.members if declared.household is not None else ()
+        if members and (row.stt is None or stts.count(row.stt) != 1):
+            raise fail(
+                "DECL-XLSX-LINK",
+                "(dòng D02-TS cần STT riêng để gắn thành viên hộ gia đình)",
+                "(the D02-TS row needs an STT of its own to link the household members)",
+                form=FORM,
+                row=offset + 1,
+                field="stt",
+            )
+        for member in members:
+            assert row.stt is not None  # noqa: S101
+            for col, (value, number_format) in enumerate(_member_cells(row.stt, member), 1):
+                if value is not None:
+                    _put(household, member_row, col, value, number_format, TK1)
+            member_row += 1
     ws.freeze_panes = f"C{FIRST_ROW}"
+    household.freeze_panes = f"C{HOUSEHOLD_FIRST_ROW}"
     formulas = _lists(wb)
-    last_row = max(FIRST_ROW + VALIDATION_ROWS - 1, FIRST_ROW + len(form.rows) - 1)
-    _validations(ws, formulas, last_row)
+    last_row = max(FIRST_ROW + VALIDATION_ROWS - 1, FIRST_ROW + len(form.rows) - 1, member_row - 1)
+    _validations(ws, household, formulas, last_row)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -1022,12 +1607,14 @@ def d02_template() -> bytes:
 
 
 def example_workbooks() -> dict[str, bytes]:
-    """docs/examples/D02-TS.xlsx (from docs/examples/D02-TS.xml) and the blank template."""
+    """docs/examples/D02-TS.xlsx (from docs/examples/D02-TS.xml and TK1-TS.xml: the TK1-TS of
+    the new participant and of the identity correction) and the blank template."""
     from ebhxh.declarations.xmlcodec import decode
 
     form, _ = decode((EXAMPLES / "D02-TS.xml").read_bytes(), expect=FORM)
-    assert isinstance(form, D02TS)  # noqa: S101
-    return {"D02-TS.xlsx": write_d02_workbook(form), "D02-TS-template.xlsx": d02_template()}
+    tk1, _ = decode((EXAMPLES / "TK1-TS.xml").read_bytes(), expect=TK1)
+    assert isinstance(form, D02TS) and isinstance(tk1, TK1TS)  # noqa: S101
+    return {"D02-TS.xlsx": write_d02_workbook(form, tk1), "D02-TS-template.xlsx": d02_template()}
 
 
 def write_examples(directory: Path = EXAMPLES) -> list[Path]:
@@ -1040,8 +1627,11 @@ def write_examples(directory: Path = EXAMPLES) -> list[Path]:
 
 
 def sheet_values(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
-    """Every sheet's cell values (for comparing workbooks by content, not bytes)."""
-    wb = _open(data, data_only=False)
+    """Every sheet's cell values, read by openpyxl (for comparing workbooks by content, not
+    bytes; also an independent reader for the tests)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"openpyxl(\.|$)")
+        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False, keep_vba=False)
     try:
         return {
             ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets

@@ -6,7 +6,6 @@ import dataclasses
 import datetime as dt
 import io
 import os
-import re
 import time
 import zipfile
 from decimal import Decimal
@@ -28,6 +27,7 @@ from ebhxh.declarations.excel import (
 )
 from ebhxh.declarations.findings import DeclarationError
 from ebhxh.declarations.forms import D02TS, D02Header, D02Row, Month, PartialDate
+from ebhxh.declarations.tests.xlsx_parts import replace_in_part
 from ebhxh.declarations.xmlcodec import decode
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
@@ -188,9 +188,12 @@ def test_example_files_are_what_the_code_generates() -> None:
         assert sheet_values(committed) == sheet_values(data), (
             f"run .venv/bin/python -m ebhxh.declarations.excel to regenerate {name}"
         )
-    form, findings = read_d02_workbook((EXAMPLES / "D02-TS.xlsx").read_bytes())
+    result = excel.read_workbook((EXAMPLES / "D02-TS.xlsx").read_bytes())
     expected, _ = decode((EXAMPLES / "D02-TS.xml").read_bytes())
-    assert (form, findings) == (expected, [])
+    tk1, _ = decode((EXAMPLES / "TK1-TS.xml").read_bytes())
+    assert (result.d02, result.findings) == (expected, [])
+    assert result.tk1 is not None and result.tk1.header == tk1.header
+    assert sorted(result.tk1.rows, key=lambda r: r.stt or 0) == list(tk1.rows)
 
 
 def test_template_has_drop_downs_and_reopens() -> None:
@@ -358,15 +361,44 @@ def test_header_override_and_missing_header(workbook: bytes) -> None:
     assert form.header == dataclasses.replace(HEADER, unit_name="Đơn vị X", period=Month(2026, 8))
 
 
-def test_household_sheet_is_noted(workbook: bytes) -> None:
+def test_household_sheet_rows_without_a_participant(workbook: bytes) -> None:
+    """Members of sheet PL TV HGĐ are linked by column A (the participant's STT on DuLieu)."""
     wb = load_workbook(io.BytesIO(workbook))
-    wb.create_sheet("PL TV HGĐ")["B6"] = "Lê Văn Tí"
+    wb["PL TV HGĐ"]["B6"] = "Lê Văn Tí"
     out = io.BytesIO()
     wb.save(out)
-    _, findings = read_d02_workbook(out.getvalue())
-    assert [(f.code, f.severity, f.location.sheet) for f in findings] == [
-        ("DECL-UNKNOWN", "warning", "PL TV HGĐ")
+    form, findings = read_d02_workbook(out.getvalue())
+    assert form == FORM
+    assert [(f.code, f.severity, f.location.sheet, f.location.cell) for f in findings] == [
+        ("DECL-XLSX-LINK", "error", "PL TV HGĐ", "A6")
     ]
+
+
+def test_formula_results_excel_caches(workbook: bytes) -> None:
+    """A formula's cached text (t="str") is used; "" (what Excel caches for a formula returning
+    an empty text, as in the portal template's id columns) is a blank cell, not a finding."""
+    changed = replace_in_part(
+        workbook,
+        "xl/worksheets/sheet1.xml",
+        (rb'(<c r="J5"[^>]*>.*?</c>)', rb'\1<c r="K5" t="str"><f>IF(1,"","x")</f><v></v></c>'),
+        (
+            rb'<c r="U6"[^>]*>.*?</c>',
+            '<c r="U6" t="str"><f>"HĐ "&amp;A6</f><v>HĐ 2</v></c>'.encode(),
+        ),
+    )
+    form, findings = read_d02_workbook(changed)
+    assert findings == []
+    assert form.rows[0].department is None
+    assert form.rows[1].note == "HĐ 2"
+
+
+def test_shared_strings_read_the_same(workbook: bytes) -> None:
+    """Excel saves text in a shared-string table (openpyxl writes inline strings)."""
+    from ebhxh.declarations.tests.xlsx_parts import to_shared_strings
+
+    shared = to_shared_strings(workbook)
+    assert b"sharedStrings.xml" in shared and b"inlineStr" not in shared
+    assert read_d02_workbook(shared) == read_d02_workbook(workbook) == (FORM, [])
 
 
 def test_contract_shorthand_conflicts(workbook: bytes) -> None:
@@ -494,19 +526,9 @@ def test_reading_10000_rows(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_formula_with_cached_value_uses_the_cached_value(workbook: bytes) -> None:
     """Excel stores the computed value next to the formula: it is used, never recomputed."""
-    out = io.BytesIO()
-    with (
-        zipfile.ZipFile(io.BytesIO(workbook)) as source,
-        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
-    ):
-        for info in source.infolist():
-            content = source.read(info)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                content, count = re.subn(
-                    rb'(<c r="M5"[^>]*>)(<v>)', rb"\1<f>1+1</f>\2", content, count=1
-                )
-                assert count == 1
-            target.writestr(info, content)
-    form, findings = read_d02_workbook(out.getvalue())
+    changed = replace_in_part(
+        workbook, "xl/worksheets/sheet1.xml", (rb'(<c r="M5"[^>]*>)(<v>)', rb"\1<f>1+1</f>\2")
+    )
+    form, findings = read_d02_workbook(changed)
     assert findings == []
     assert form.rows[0].salary == Decimal("16800000")  # the cached value, not 2

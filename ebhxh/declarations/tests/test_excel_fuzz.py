@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,8 @@ from hypothesis import strategies as st
 from ebhxh.declarations.excel import read_d02_workbook, write_d02_workbook
 from ebhxh.declarations.findings import DeclarationError
 from ebhxh.declarations.forms import D02TS, D02Header, D02Row, Month, PartialDate
+from ebhxh.declarations.tests.xlsx_parts import to_shared_strings
+from ebhxh.declarations.xmlcodec import decode
 
 VALID = write_d02_workbook(
     D02TS(
@@ -30,6 +33,15 @@ VALID = write_d02_workbook(
 )
 with zipfile.ZipFile(io.BytesIO(VALID)) as _archive:
     MEMBERS = {info.filename: _archive.read(info) for info in _archive.infolist()}
+_EXAMPLES = Path(__file__).resolve().parents[3] / "docs" / "examples"
+_TK1_WORKBOOK = to_shared_strings(
+    write_d02_workbook(
+        decode((_EXAMPLES / "D02-TS.xml").read_bytes(), expect="D02-TS")[0],  # type: ignore[arg-type]
+        decode((_EXAMPLES / "TK1-TS.xml").read_bytes(), expect="TK1-TS")[0],  # type: ignore[arg-type]
+    )
+)
+with zipfile.ZipFile(io.BytesIO(_TK1_WORKBOOK)) as _archive:
+    TK1_MEMBERS = {info.filename: _archive.read(info) for info in _archive.infolist()}
 
 FUZZ = settings(
     max_examples=50,
@@ -74,6 +86,28 @@ def test_corrupted_member(name: str, position: int, junk: bytes, truncate: bool)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
         for member, original in MEMBERS.items():
             archive.writestr(member, content if member == name else original)
+    _read(out.getvalue())
+
+
+@FUZZ
+@given(
+    st.sampled_from(sorted(TK1_MEMBERS)),
+    st.integers(min_value=0, max_value=20_000),
+    st.sampled_from(
+        [b"<", b"&", b"</c>", b' t="s"', b' t="e"', b' r="ZZZZ1"', b"<f>1</f>", b' s="99"', b"\xff"]
+    ),
+)
+def test_corrupted_tk1_workbook_with_shared_strings(name: str, position: int, junk: bytes) -> None:
+    """The workbook with TK1-TS columns and household members, saved with shared strings."""
+    content = TK1_MEMBERS[name]
+    position = min(position, len(content))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for member, original in TK1_MEMBERS.items():
+            archive.writestr(
+                member,
+                content[:position] + junk + content[position:] if member == name else original,
+            )
     _read(out.getvalue())
 
 
