@@ -86,6 +86,38 @@ def smtp_server(tmp_path):
         yield port, maildir
 
 
+@pytest.fixture
+def refusing_smtp_server(tmp_path):
+    """Like smtp_server, but the server refuses messages first: returns a function taking the
+    number of refusals (-1: all) and the SMTP reply, which starts it and gives (port, maildir)."""
+    started = []
+
+    def start(refusals: int, reply: str):
+        port = free_port()
+        maildir = tmp_path / f"maildir-{len(started)}"
+        args = [
+            sys.executable,
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-l",
+            f"127.0.0.1:{port}",
+            "-c",
+            "tests.integration.smtp_handlers.RefusingMailbox",
+            str(maildir),
+            str(refusals),
+            reply,
+        ]
+        server = _serve(args, port, cwd=ROOT)
+        next(server)
+        started.append(server)
+        return port, maildir
+
+    yield start
+    for server in started:
+        server.close()
+
+
 def manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     full_env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}
