@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from ebhxh.accounts.models import User, UserRole
+from ebhxh.accounts.models import ApiToken, User, UserRole
 from ebhxh.web.admin_mixins import AuditedModelAdmin
 
 
@@ -43,3 +44,31 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
             },
         ),
     ]
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are created and revoked by the unit's admins (accounts.services)."""
+
+    list_display = [
+        "name",
+        "unit",
+        "prefix",
+        "created_by",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    list_filter = ["revoked_at"]
+    search_fields = ["name", "prefix", "unit__code", "unit__tax_code"]
+    exclude = ["token_hash"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -128,3 +131,60 @@ class UserRole(models.Model):
 
     def __str__(self) -> str:
         return self.get_role_display()
+
+
+class ApiToken(models.Model):
+    """A bearer token with which a unit's payroll or I-VAN software calls the API as that unit.
+
+    Only the SHA-256 of the token is stored; the token itself is shown once, when it is created.
+    """
+
+    unit = models.ForeignKey(
+        "units.Unit",
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("đơn vị"),
+    )
+    name = models.CharField(
+        _("tên token"),
+        max_length=100,
+        help_text=_("Phần mềm hoặc mục đích dùng token, ví dụ: phần mềm tiền lương."),
+    )
+    prefix = models.CharField(
+        _("phần đầu token"),
+        max_length=12,
+        help_text=_("Vài ký tự đầu của token để nhận ra nó; token đầy đủ chỉ hiện một lần."),
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người tạo"),
+    )
+    created_at = models.DateTimeField(_("thời điểm tạo"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("lần dùng gần nhất"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("thời điểm thu hồi"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("hết hạn lúc"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API token")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now: dt.datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= timezone.now():
+            return "expired"
+        return "active"

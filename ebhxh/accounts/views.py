@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ebhxh.accounts import services
 from ebhxh.accounts.forms import LoginForm, TokenForm
+from ebhxh.notify.ratelimits import limit
 
 
 def _next_url(request: HttpRequest) -> str:
@@ -28,6 +29,7 @@ def _next_url(request: HttpRequest) -> str:
     return "/"
 
 
+@limit("login", field="username")
 def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request, data=request.POST or None)
     if request.method == "POST":

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from ninja import NinjaAPI
 
+from ebhxh.api.me import router as me_router
 from ebhxh.catalog.api import router as catalog_router
+from ebhxh.registrations.api import router as registrations_router
 
 api = NinjaAPI(
     title="ebhxh API",
@@ -16,3 +18,5 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/catalog/", catalog_router)
+api.add_router("/me", me_router)
+api.add_router("/unit/", registrations_router)
