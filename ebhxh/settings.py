@@ -9,8 +9,10 @@ docs/configuration.md (a test fails when one is not).
 
 from __future__ import annotations
 
+import re
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -41,6 +43,8 @@ SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CSRF_TRUSTED_ORIGINS = [SITE_URL]
+# Where portal pages look for the local signing agent (`ebhxh signer`) on the user's PC.
+SIGNING_AGENT_URL = env_str("SIGNING_AGENT_URL", "http://127.0.0.1:8765").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -59,7 +63,11 @@ INSTALLED_APPS = [
     "ebhxh.units",
     "ebhxh.signatures",
     "ebhxh.declarations",
+    "ebhxh.notices",
     "ebhxh.web",
+    "ebhxh.notify",
+    "ebhxh.legacy",
+    "ebhxh.registrations",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +203,60 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "outbox"
 
+# --- Cache, rate limits and one-time codes (ebhxh.notify) -------------------------------------
+# Rate-limit counters must be shared by every process that serves requests: gunicorn runs several
+# workers, so Django's default per-process memory cache would let each count on its own. Default:
+# a table in the database (atomic increments, see ebhxh/notify/cache.py); or Redis.
+CACHE_REDIS_URL = env_secret("CACHE_REDIS_URL")
+if CACHE_REDIS_URL:
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_REDIS_URL,
+            "KEY_PREFIX": "ebhxh",
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "ebhxh.notify.cache.DatabaseCache",
+            "LOCATION": "ebhxh_cache",
+            # Culling drops live entries once the table is full; keep room for many counters.
+            "OPTIONS": {"MAX_ENTRIES": 50_000},
+        }
+    }
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_ENABLE = env_bool("RATE_LIMIT_ENABLED", True)
+_RATE = re.compile(r"[1-9][0-9]*/[0-9]*[smhd]")
+
+
+def _rate(value: str, name: str) -> str:
+    if not _RATE.fullmatch(value.strip()):
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a rate such as 10/m, 20/h or 5/15m")
+    return value.strip()
+
+
+_code_rate = _rate(env_str("RATE_LIMIT_CODE", "5/h"), "RATE_LIMIT_CODE")
+# Named limits for ebhxh.notify.ratelimits: each rule counts per client IP ("ip") or per submitted
+# identifier such as a login name or an e-mail address ("identifier").
+RATE_LIMITS = {
+    "login": {
+        "ip": _rate(env_str("RATE_LIMIT_LOGIN", "10/m"), "RATE_LIMIT_LOGIN"),
+        "identifier": _rate(
+            env_str("RATE_LIMIT_LOGIN_IDENTIFIER", "20/h"), "RATE_LIMIT_LOGIN_IDENTIFIER"
+        ),
+    },
+    "registration": {
+        "ip": _rate(env_str("RATE_LIMIT_REGISTRATION", "5/h"), "RATE_LIMIT_REGISTRATION"),
+    },
+    "code": {"ip": _code_rate, "identifier": _code_rate},
+    "lookup": {"ip": _rate(env_str("RATE_LIMIT_LOOKUP", "30/h"), "RATE_LIMIT_LOOKUP")},
+}
+ONE_TIME_CODE_TTL_SECONDS = env_int("ONE_TIME_CODE_TTL_SECONDS", 600)
+ONE_TIME_CODE_MAX_ATTEMPTS = 5
+if ONE_TIME_CODE_TTL_SECONDS < 60:
+    raise ImproperlyConfigured("ONE_TIME_CODE_TTL_SECONDS must be at least 60")
+
 # --- Background tasks (Celery) ----------------------------------------------------------
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", True)
 CELERY_BROKER_URL = env_secret("CELERY_BROKER_URL")
@@ -213,6 +275,7 @@ CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "ebhxh.audit.tasks.verify_chain", "schedule": 24 * 3600.0},
+    "registrations-daily": {"task": "ebhxh.registrations.tasks.daily", "schedule": 24 * 3600.0},
 }
 
 # --- Digital signatures -------------------------------------------------------------------

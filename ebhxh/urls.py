@@ -8,5 +8,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("ebhxh.accounts.urls")),
+    path("", include("ebhxh.registrations.urls")),
     path("", include("ebhxh.web.urls")),
 ]

@@ -184,6 +184,13 @@ class KeySource(Protocol):
         ...
 
 
+def _is_ca_certificate(certificate: x509.Certificate) -> bool:
+    try:
+        return bool(certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
 class Pkcs11Source:
     """Certificates and keys on a PKCS#11 token, found by the token label."""
 
@@ -199,9 +206,12 @@ class Pkcs11Source:
     def certificates(self) -> list[AgentCertificate]:
         from ebhxh.signatures import pkcs11
 
+        # Tokens also carry their CA certificates (VNPT, Viettel…): those cannot sign a dossier,
+        # so only end-entity certificates are offered to the portal.
         return [
             AgentCertificate(item.label, item.certificate, item.id_hex)
             for item in pkcs11.list_certificates(self.module_path, self.token_label)
+            if not _is_ca_certificate(item.certificate)
         ]
 
     def open(self, chosen: AgentCertificate, secret: str) -> Signer:

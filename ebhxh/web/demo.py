@@ -12,11 +12,12 @@ import hashlib
 import random
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ebhxh.accounts import services as account_services
-from ebhxh.accounts.models import Role, User
+from ebhxh.accounts.models import ApiToken, Role, User
 from ebhxh.catalog.models import Agency, MinimumWage
 from ebhxh.lib.identifiers import make_tax_code
 from ebhxh.units import services as unit_services
@@ -24,6 +25,8 @@ from ebhxh.units.models import Employment, Participant, Unit
 from ebhxh.web.demo_pki import ensure_demo_pki
 
 DEMO_PASSWORD = "ebhxh-demo-2026"  # noqa: S105  printed by the run command; demo only
+# A fixed, printed API token of DM0001A, so payroll vendors can try the API at once; demo only.
+DEMO_API_TOKEN = "ebhxh-demo-token-DM0001A"  # noqa: S105
 PARTICIPANTS = 30
 
 SURNAMES = [
@@ -102,6 +105,11 @@ UNIT_MEMBERS = {
         ("ketoan.saomai", "Đỗ Thị Kế Toán", Role.PREPARER, "Người lập hồ sơ / preparer"),
         ("giamdoc.saomai", "Bùi Văn Giám Đốc", Role.SIGNER, "Người ký / signer"),
     ],
+}
+
+# Invited by DM0001A's admin and still without a password: the invitation lies in the outbox.
+UNIT_INVITEES = {
+    "DM0001A": [("Phan Thị Nhân Sự", "nhansu@dm0001a.demo.ebhxh.vn", [Role.PREPARER])],
 }
 
 OFFICER_ROLES = [
@@ -227,13 +235,54 @@ def seed_demo() -> DemoReport:
                 report, username, kind=User.Kind.UNIT, unit=unit, full_name=full_name, roles=[role]
             )
             report.logins.append((username, f"{label} · {code}", ""))
+        _invitees_and_api_token(report, unit)
         for _ in range(headcount):
             person_no += 1
             _participant_with_employment(report, rng, person_no, unit, admin)
     units = list(Unit.objects.filter(code__in=[u[0] for u in UNITS]).order_by("code"))
     for what, n in ensure_demo_pki(units, actor=admin, password=DEMO_PASSWORD).items():
         report.add(what, n)
+    from ebhxh.registrations.demo import seed_registrations
+
+    for what, n in seed_registrations(_valid_tax_code, bases[0]).items():
+        report.add(what, n)
+    report.logins.append(
+        ("/dang-ky/", "Đăng ký giao dịch điện tử (công khai) / e-transaction registration", "")
+    )
+    report.logins.append(
+        ("/co-quan/dang-ky/", "Hàng chờ duyệt đăng ký / registrations to review", "motcua.demo")
+    )
     return report
+
+
+def _invitees_and_api_token(report: DemoReport, unit: Unit) -> None:
+    """DM0001A's invited member and its demo API token (printed with a curl example)."""
+    invitees = UNIT_INVITEES.get(unit.code or "", [])
+    if not invitees:
+        return
+    admin = User.objects.get(unit=unit, is_unit_account=True)
+    for full_name, email, roles in invitees:
+        if not User.objects.filter(email__iexact=email).exists():
+            account_services.invite_member(
+                actor=admin, full_name=full_name, email=email, roles=roles
+            )
+            report.add("users")
+    token_hash = account_services.hash_api_token(DEMO_API_TOKEN)
+    if not ApiToken.objects.filter(token_hash=token_hash).exists():
+        account_services.create_api_token(
+            actor=admin,
+            unit=unit,
+            name="Phần mềm tiền lương minh họa / demo payroll software",
+            value=DEMO_API_TOKEN,
+        )
+        report.add("api_tokens")
+    report.logins.append(
+        (
+            "API token",
+            f"Bearer {DEMO_API_TOKEN} · {unit.code}",
+            f'curl -H "Authorization: Bearer {DEMO_API_TOKEN}" {settings.SITE_URL}/api/v1/me',
+        )
+    )
 
 
 def _person_name(rng: random.Random, *, male: bool) -> str:
