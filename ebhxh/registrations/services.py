@@ -611,7 +611,7 @@ def suggest_unit_code(prefix: str = "DN") -> str:
 
 def _lock_submitted(reg: Registration, officer: User) -> Registration:
     reg = (
-        Registration.objects.select_for_update()
+        Registration.objects.select_for_update(of=("self",))  # unit is nullable: an outer join
         .select_related("managing_agency", "unit")
         .get(pk=reg.pk)
     )
