@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-import functools
 import re
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -39,10 +38,10 @@ from typing import Any, Final
 
 from lxml import etree
 
-from ebhxh.signatures.errors import SignatureError
-from ebhxh.signatures.xmldsig import parse_secure
+from ebhxh.notices import xmlbase
 
-Element = Any  # lxml.etree._Element; lxml ships no type information
+# NoticeError and VIETNAM_TIME are shared by every notice (xmlbase); tbgd.NoticeError is the same class.
+from ebhxh.notices.xmlbase import VIETNAM_TIME, Element, NoticeError
 
 FORM_CODE: Final = "01/TB-GD"
 ROOT: Final = "BHXH"
@@ -55,11 +54,8 @@ BODY: Final = "XACNHAN_GDICH"
 SIGNATURE_SLOT: Final = "CKy_CQBHXH"
 CONTAINER: Final = f"{ROOT}/{SIGNATURE_SLOT}"
 SCHEMA_PATH: Final = Path(__file__).resolve().parent / "schemas" / "01-TB-GD.xsd"
-XML_DECLARATION: Final = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 MAX_BYTES: Final = 1024 * 1024  # a notice is a few kilobytes, sealed included
 
-# Vietnam has used UTC+7 without daylight saving since 1975; the notice writes local time.
-VIETNAM_TIME: Final = dt.timezone(dt.timedelta(hours=7), "ICT")
 # NGAY_THONGBAO: the XSLT reads a yyyy-mm-dd prefix ([C]); ebhxh writes the date only.
 # NGAY_GDICH: written as in the receipt notice of the same family, dd/mm/yyyy hh:mm:ss ([I]).
 TRANSACTION_TIME_FORMAT: Final = "%d/%m/%Y %H:%M:%S"
@@ -68,12 +64,6 @@ _PERIOD = re.compile(r"(0[1-9]|1[0-2])/[0-9]{4}")
 _TAX_CODE = re.compile(r"[0-9]{10}(-[0-9]{3})?")
 _UNIT_CODE = re.compile(r"[A-Z0-9]{7}")
 _TRANSACTION_TIME = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-# What XML 1.0 cannot carry (lxml would refuse it late, with a less helpful message).
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-
-class NoticeError(ValueError):
-    """A notice that cannot be written or read as 01/TB-GD; the message says which field."""
 
 
 class Result(enum.StrEnum):
@@ -120,7 +110,7 @@ class RegistrationConfirmation:
         for spec in fields(self):
             value = getattr(self, spec.name)
             if isinstance(value, str):
-                if _NOT_XML.search(value):
+                if xmlbase.NOT_XML.search(value):
                     raise NoticeError(f"{spec.name}: a character XML cannot carry")
                 if spec.name in _OPTIONAL and not value.strip():
                     put(spec.name, None)
@@ -214,39 +204,20 @@ def encode(notice: RegistrationConfirmation) -> bytes:
         for name, tag in elements.items():
             etree.SubElement(node, tag).text = _text(notice, name) or None  # <MA_LOI/>
     etree.SubElement(root, SIGNATURE_SLOT)
-    etree.indent(root, space="  ")
-    # lxml would write the declaration with single quotes; VSS clients write double quotes.
-    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False) + b"\n"
+    return xmlbase.serialize(root)
 
 
 # --- reading ------------------------------------------------------------------------------------
 
 
-@functools.cache
-def _schema() -> etree.XMLSchema:
-    # The XSD is ours and local; parsed without network or entities all the same.
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-    return etree.XMLSchema(etree.parse(str(SCHEMA_PATH), parser))
-
-
 def _root(data: bytes | bytearray | memoryview) -> Element:
-    if not isinstance(data, bytes | bytearray | memoryview):
-        raise TypeError("decode() takes bytes")
-    if len(data) > MAX_BYTES:
-        raise NoticeError(f"a 01/TB-GD notice is at most {MAX_BYTES} bytes")
-    try:
-        return parse_secure(bytes(data))
-    except SignatureError as exc:
-        raise NoticeError(f"not readable as XML: {exc}") from None
+    return xmlbase.parse(data, form_code=FORM_CODE, max_bytes=MAX_BYTES)
 
 
 def schema_errors(data: bytes | Element) -> list[str]:
     """Where the document departs from schemas/01-TB-GD.xsd ("line N: message"); [] when valid."""
     root = _root(data) if isinstance(data, bytes | bytearray | memoryview) else data
-    schema = _schema()
-    if schema.validate(root):
-        return []
-    return [f"line {error.line}: {error.message}" for error in schema.error_log]
+    return xmlbase.schema_errors(xmlbase.load_schema(SCHEMA_PATH), root)
 
 
 def decode(data: bytes) -> RegistrationConfirmation:

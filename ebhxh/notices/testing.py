@@ -1,4 +1,5 @@
-"""Synthetic 01/TB-GD notices for tests and the demo (no real personal data, vss-domain.md §0.3)."""
+"""Synthetic notices (01/TB-GD, 02/TB-TS) for tests and the demo (no real personal data,
+vss-domain.md §0.3)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 from typing import Any, Final
 
 from ebhxh.notices.tbgd import RegistrationConfirmation, Result
+from ebhxh.notices.tbts import Receipt, ReceiptItem
 
 UNIT_NAME: Final = "Công ty TNHH Dệt may Sao Mai"
 TRANSACTION_CODE: Final = "GD-07906-2026-000123"
@@ -44,6 +46,59 @@ def refused_notice(**overrides: Any) -> RegistrationConfirmation:
     }
     values.update(overrides)
     return accepted_notice(**values)
+
+
+DOSSIER_NUMBER: Final = "00012/2026/07906"
+TRACKING_ID: Final = "0b9e0c3c-6a8e-4c8f-9a55-3f0d2b7c1e42"
+ENVELOPE_SHA256: Final = "9c1f5a7e3b2d4c6a8e0f1b3d5c7a9e2f4b6d8c0a1e3f5b7d9c2a4e6f8b0d1c3e"
+PROCEDURE_NAME: Final = (
+    "Đăng ký đóng, điều chỉnh đóng BHXH, BHYT, BHTN, BHTNLĐ-BNN; cấp sổ BHXH, thẻ BHYT"
+)
+RECEIPT_FORMS: Final = (
+    ReceiptItem(
+        code="D02-TS",
+        description="Báo cáo tình hình sử dụng lao động và danh sách người tham gia BHXH, BHYT",
+        file_name="D02-TS-595.xml",
+    ),
+    ReceiptItem(
+        code="TK1-TS",
+        description="Tờ khai tham gia, điều chỉnh thông tin BHXH, BHYT",
+        file_name="TK1-TS-595.xml",
+        quantity=3,
+    ),
+)
+
+
+def receipt(**overrides: Any) -> Receipt:
+    """A receipt 02/TB-TS of a numbered dossier; keyword arguments replace fields."""
+    values: dict[str, Any] = {
+        "agency_code": "07906",
+        "agency_name": "Bảo hiểm xã hội Cơ sở Bình Thạnh",
+        "unit_name": UNIT_NAME,
+        "unit_code": "TA0001A",
+        "unit_phone": "028 3899 1234",
+        "unit_email": "ketoan@saomai.example.vn",
+        "dossier_number": DOSSIER_NUMBER,
+        "procedure_code": "600",
+        "procedure_name": PROCEDURE_NAME,
+        "period": "11/2026",
+        # 02:15:30 UTC is 09:15:30 in Vietnam: the receipt writes local time.
+        "received_at": dt.datetime(2026, 11, 23, 2, 15, 30, tzinfo=dt.UTC),
+        "appointment_date": dt.date(2026, 11, 30),
+        "tracking_id": TRACKING_ID,
+        "envelope_sha256": ENVELOPE_SHA256,
+        "channel": "web",
+        "forms": RECEIPT_FORMS,
+    }
+    values.update(overrides)
+    return Receipt(**values)
+
+
+def specimen_receipt(**overrides: Any) -> Receipt:
+    """The specimen a test submission gets: no dossier number, no legal value."""
+    values: dict[str, Any] = {"specimen": True, "dossier_number": None, "channel": "api"}
+    values.update(overrides)
+    return receipt(**values)
 
 
 def weasyprint_unavailable_reason() -> str | None:

@@ -110,10 +110,10 @@ CONTAINERS: Final[dict[str, str]] = {
     # 06_NG-IVAN all have the root <Hoso> and carry the unit's signature in CKy_Dvi.
     "Hoso": "Hoso/CKy_Dvi",
     # Agency notices of the newer family (02/TB-TS …). NOT CONFIRMED by a sample: the XSLT kit
-    # only shows that they are signed; `CKy_BHXH` is an assumption to check against a real
-    # notice. (Unit-signed `BaoHiemDienTu` files of another vendor put the signature in
+    # only shows that they are signed; `CKy_CQBHXH` (the node of ebhxh's 01/TB-GD and 02/TB-TS,
+    # ebhxh.notices) is an assumption to check against a real notice. (Unit-signed `BaoHiemDienTu` files of another vendor put the signature in
     # `BaoHiemDienTu/CKyDTu/CKYDTU_DVI`; verify those with an explicit container override.)
-    "BaoHiemDienTu": "BaoHiemDienTu/CKy_BHXH",
+    "BaoHiemDienTu": "BaoHiemDienTu/CKy_CQBHXH",
 }
 
 

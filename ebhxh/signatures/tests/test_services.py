@@ -318,7 +318,7 @@ def assert_sealed_by(sealed: bytes, issued: Issued) -> None:
     verified = xmldsig.verify(sealed)
     assert verified.certificate == issued.certificate
     signature = next(etree.fromstring(sealed).iter(f"{DS}Signature"))
-    assert signature.getparent().tag == "CKy_BHXH"  # the notice's designated node
+    assert signature.getparent().tag == "CKy_CQBHXH"  # the notice's designated node
     report, _ = verify_document(sealed, cert_policy=HARD)
     assert report.valid, report
     assert report.certificate["signer"]["fingerprint"] == sha256_hex(issued.cert_der)
