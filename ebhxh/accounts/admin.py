@@ -48,11 +48,13 @@ class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    """Read-only: tokens are created and revoked by the unit's admins (accounts.services)."""
+    """Read-only: unit tokens are created and revoked by the unit's admins (accounts.services),
+    I-VAN tokens by `ebhxh create_ivan_token`."""
 
     list_display = [
         "name",
         "unit",
+        "ivan",
         "prefix",
         "created_by",
         "created_at",

@@ -144,6 +144,17 @@ class ApiToken(models.Model):
         on_delete=models.PROTECT,
         related_name="api_tokens",
         verbose_name=_("đơn vị"),
+        null=True,
+        blank=True,
+    )
+    ivan = models.ForeignKey(
+        "catalog.IVanProvider",
+        on_delete=models.PROTECT,
+        related_name="api_tokens",
+        verbose_name=_("I-VAN"),
+        null=True,
+        blank=True,
+        help_text=_("Token của I-VAN: nộp hồ sơ thay các đơn vị đã chọn I-VAN này khi đăng ký."),
     )
     name = models.CharField(
         _("tên token"),
@@ -173,6 +184,13 @@ class ApiToken(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("API token")
         verbose_name_plural = _("API token")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(unit__isnull=False) & Q(ivan__isnull=True))
+                | (Q(unit__isnull=True) & Q(ivan__isnull=False)),
+                name="accounts_apitoken_unit_or_ivan",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import secrets
 from collections.abc import Iterable
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.tokens import default_token_generator
@@ -29,7 +30,7 @@ from ebhxh.accounts.models import (
     UserRole,
 )
 from ebhxh.audit.services import record_event
-from ebhxh.catalog.models import Agency
+from ebhxh.catalog.models import Agency, IVanProvider
 from ebhxh.units.models import Unit
 
 _ROLES_BY_KIND: dict[str, frozenset[Role]] = {
@@ -466,12 +467,37 @@ def create_api_token(
     ``value`` is for the demo seed only; real tokens are 32 random bytes.
     """
     _require_unit_admin(actor, unit.pk)
+    return _new_token(actor, {"unit": unit}, name, expires_at, value)
+
+
+def create_ivan_token(
+    *,
+    actor: User,
+    ivan: IVanProvider,
+    name: str,
+    expires_at: dt.datetime | None = None,
+    value: str | None = None,
+) -> tuple[ApiToken, str]:
+    """Create an API token of an I-VAN (a system administrator's act): it files dossiers for the
+    units that chose this I-VAN in their registration, and only for them."""
+    if not actor.has_role(Role.SYSADMIN):
+        raise PermissionDenied
+    return _new_token(actor, {"ivan": ivan}, name, expires_at, value)
+
+
+def _new_token(
+    actor: User,
+    owner: dict[str, Any],
+    name: str,
+    expires_at: dt.datetime | None,
+    value: str | None,
+) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name:
         raise ValidationError({"name": _("Đặt tên cho token.")})
     value = value or secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
-        unit=unit,
+        **owner,
         name=name[:100],
         prefix=value[:8],
         token_hash=hash_api_token(value),
@@ -483,7 +509,7 @@ def create_api_token(
         actor=actor,
         subject=token,
         data={
-            "unit": unit.pk,
+            **{key: obj.pk for key, obj in owner.items()},
             "name": token.name,
             "prefix": token.prefix,
             "expires_at": expires_at.isoformat() if expires_at else None,
@@ -513,7 +539,11 @@ def use_api_token(value: str) -> ApiToken | None:
     """The usable token with this value (its last use stamped at most once a minute), else None."""
     if not value or len(value) > 256:
         return None
-    token = ApiToken.objects.select_related("unit").filter(token_hash=hash_api_token(value)).first()
+    token = (
+        ApiToken.objects.select_related("unit", "ivan")
+        .filter(token_hash=hash_api_token(value))
+        .first()
+    )
     now = timezone.now()
     if token is None or not token.is_usable(now):
         return None

@@ -7,8 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from ebhxh.accounts.models import ApiToken
-from ebhxh.api.auth import UnitTokenAuth
+from ebhxh.api.auth import UnitTokenAuth, request_token, request_unit
 
 router = Router(tags=["me"], auth=UnitTokenAuth())
 
@@ -41,9 +40,8 @@ class MeOut(Schema):
     ),
 )
 def me(request: HttpRequest) -> dict[str, object]:
-    token = request.auth  # type: ignore[attr-defined]  # set by UnitTokenAuth
-    assert isinstance(token, ApiToken)
-    unit = token.unit
+    token = request_token(request)
+    unit = request_unit(request)
     return {
         "code": unit.code,
         "tax_code": unit.tax_code,

@@ -9,8 +9,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
-from ebhxh.accounts.models import ApiToken
-from ebhxh.api.auth import UnitTokenAuth
+from ebhxh.api.auth import UnitTokenAuth, request_unit
 from ebhxh.registrations import services
 from ebhxh.registrations.models import Registration
 
@@ -65,19 +64,13 @@ def _reg(reg: Registration) -> dict[str, Any]:
     }
 
 
-def _token(request: HttpRequest) -> ApiToken:
-    token = request.auth  # type: ignore[attr-defined]  # set by UnitTokenAuth
-    assert isinstance(token, ApiToken)
-    return token
-
-
 @router.get(
     "/registrations",
     response=RegistrationsOut,
     summary="Trạng thái đăng ký giao dịch điện tử / registration status",
 )
 def registrations(request: HttpRequest) -> dict[str, Any]:
-    unit = _token(request).unit
+    unit = request_unit(request)
     current = services.current_registration(unit)
     return {
         "unit_code": unit.code,
@@ -95,7 +88,7 @@ def registrations(request: HttpRequest) -> dict[str, Any]:
 def certificates(request: HttpRequest) -> list[dict[str, Any]]:
     import base64
 
-    unit = _token(request).unit
+    unit = request_unit(request)
     return [
         {
             "fingerprint": c.fingerprint,

@@ -73,6 +73,8 @@ class Declaration:
     contact_phone: str = ""
     procedures: tuple[str, ...] = ()
     delivery: str = "electronic"
+    ivan_code: str = ""  # the I-VAN that may file dossiers for the unit; "" = none
+    ivan_name: str = ""
     uses_signature: bool = True
     certificate: Certificate | None = None
     stop_date: dt.date | None = None
@@ -117,6 +119,10 @@ def encode(declaration: Declaration) -> bytes:
     _add(body, "NgayLap", _date(d.made_on))
     _add(body, "NgayDangKy", _date(d.made_on))
     _add(body, "PTNhanKetQua", DELIVERY_CODES[d.delivery])
+    if d.ivan_code:
+        ivan = etree.SubElement(body, "ThongTinIVAN")
+        _add(ivan, "MaIVAN", d.ivan_code)
+        _add(ivan, "TenIVAN", d.ivan_name)
     procedures = etree.SubElement(body, "ThuTucs")
     for code in d.procedures:
         _add(procedures, "MaThuTuc", code)

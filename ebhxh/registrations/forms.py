@@ -7,7 +7,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ebhxh.catalog.models import Agency, Procedure
+from ebhxh.catalog.models import Agency, IVanProvider, Procedure
 from ebhxh.lib import identifiers
 from ebhxh.registrations.models import Registration
 from ebhxh.units.models import Unit
@@ -33,6 +33,11 @@ def _agencies() -> Any:
 
 
 class _Contact(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        ivans = IVanProvider.objects.in_force(timezone.localdate()).order_by("code")
+        self.fields["ivan"].queryset = ivans  # type: ignore[attr-defined]
+
     registered_address = forms.CharField(label=_("Địa chỉ trụ sở"), max_length=400)
     contact_address = forms.CharField(label=_("Địa chỉ liên hệ"), max_length=400, required=False)
     head_name = forms.CharField(label=_("Thủ trưởng đơn vị"), max_length=200)
@@ -54,6 +59,16 @@ class _Contact(forms.Form):
         label=_("Phương thức nhận kết quả"),
         choices=Registration.Delivery.choices,
         initial=Registration.Delivery.ELECTRONIC,
+    )
+    ivan = forms.ModelChoiceField(
+        label=_("Nộp hồ sơ qua I-VAN"),
+        queryset=IVanProvider.objects.none(),
+        required=False,
+        empty_label=_("Không qua I-VAN (đơn vị tự nộp trên cổng hoặc bằng phần mềm của mình)"),
+        help_text=_(
+            "I-VAN được chọn có thể nộp hồ sơ thay đơn vị qua API; hồ sơ vẫn phải có chữ ký số "
+            "của đơn vị."
+        ),
     )
     uses_signature = forms.TypedChoiceField(
         label=_("Hình thức xác thực"),
@@ -97,6 +112,7 @@ class RegistrationForm(_Contact):
         "contact_phone",
         "procedures",
         "delivery",
+        "ivan",
         "uses_signature",
         "attachment",
         "commitment",

@@ -102,6 +102,14 @@ class Registration(models.Model):
         choices=Delivery.choices,
         default=Delivery.ELECTRONIC,
     )
+    ivan = models.ForeignKey(
+        "catalog.IVanProvider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("nộp hồ sơ qua I-VAN"),
+    )
     uses_signature = models.BooleanField(_("sử dụng chữ ký số"), default=True)
     stop_date = models.DateField(_("ngày ngừng"), null=True, blank=True)
     stop_reason = models.CharField(_("lý do ngừng"), max_length=500, blank=True)

@@ -57,6 +57,7 @@ _UNIT_FIELDS = {
     "email": "contact_email",
     "phone": "contact_phone",
     "wage_region": "wage_region",
+    "ivan": "ivan",
 }
 # What a change may carry (the unit's identity — tax code, unit code, agency — does not change here).
 CHANGEABLE = (
@@ -69,6 +70,7 @@ CHANGEABLE = (
     "contact_phone",
     "procedures",
     "delivery",
+    "ivan",
     "uses_signature",
 )
 
@@ -201,6 +203,8 @@ def declaration_of(reg: Registration) -> form01.Declaration:
         contact_phone=reg.contact_phone,
         procedures=tuple(reg.procedures),
         delivery=reg.delivery,
+        ivan_code=reg.ivan.code if reg.ivan else "",
+        ivan_name=reg.ivan.name if reg.ivan else "",
         uses_signature=reg.uses_signature,
         certificate=certificate,
         stop_date=reg.stop_date,
@@ -310,7 +314,7 @@ def _carried_over(unit: Unit, previous: Registration | None) -> dict[str, Any]:
         names = [
             "unit_name", "unit_code", "tax_code", "unit_type", "registered_address",
             "contact_address", "head_name", "contact_person", "email", "phone", "contact_phone",
-            "managing_agency", "wage_region", "procedures", "delivery", "uses_signature",
+            "managing_agency", "wage_region", "procedures", "delivery", "ivan", "uses_signature",
         ]  # fmt: skip
         values = {name: getattr(previous, name) for name in names}
         if previous.certificate_der and previous.uses_signature:
@@ -331,6 +335,7 @@ def _carried_over(unit: Unit, previous: Registration | None) -> dict[str, Any]:
         "managing_agency": unit.managing_agency,
         "wage_region": unit.wage_region,
         "procedures": [],
+        "ivan": unit.ivan,
         "uses_signature": unit.certificates.filter(status="active").exists(),
     }
 

@@ -54,6 +54,15 @@ class Unit(models.Model):
         verbose_name=_("cơ quan BHXH quản lý"),
     )
     wage_region = models.PositiveSmallIntegerField(_("vùng lương tối thiểu"))
+    ivan = models.ForeignKey(
+        "catalog.IVanProvider",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="units",
+        verbose_name=_("I-VAN nộp hồ sơ thay"),
+        help_text=_("Nhà cung cấp I-VAN đơn vị đã chọn trong đăng ký giao dịch điện tử."),
+    )
     head_name = models.CharField(_("thủ trưởng đơn vị"), max_length=200, blank=True)
     contact_email = models.EmailField(_("email liên hệ"))
     contact_phone = models.CharField(_("điện thoại liên hệ"), max_length=30, blank=True)

@@ -338,3 +338,15 @@ def test_form01_xml_carries_the_declaration(declaration):
     assert root.findtext("NoiDung/SuDungChuKySo") == "0"
     assert [e.text for e in root.findall("NoiDung/ThuTucs/MaThuTuc")] == ["600"]
     assert root.find("CKy_Dvi") is not None
+
+
+def test_the_chosen_ivan_is_signed_and_given_to_the_unit(
+    trusted, token_cert, declaration, desk_officer
+):
+    from ebhxh.catalog.models import IVanProvider
+
+    ivan = IVanProvider.objects.create(code="00040", name="Công ty Thái Sơn")
+    reg = signed_registration({**declaration, "ivan": ivan}, token_cert, trusted)
+    assert b"<MaIVAN>00040</MaIVAN>" in read(reg.document)
+    services.approve(reg, desk_officer, unit_code="DN0001A")
+    assert Unit.objects.get(code="DN0001A").ivan == ivan
