@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "ebhxh.notify",
     "ebhxh.legacy",
     "ebhxh.registrations",
+    "ebhxh.dossiers",
+    "ebhxh.processing",
 ]
 
 MIDDLEWARE = [
@@ -276,6 +278,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "ebhxh.audit.tasks.verify_chain", "schedule": 24 * 3600.0},
     "registrations-daily": {"task": "ebhxh.registrations.tasks.daily", "schedule": 24 * 3600.0},
+    "dossiers-resume": {"task": "ebhxh.dossiers.tasks.resume", "schedule": 60.0},
 }
 
 # --- Digital signatures -------------------------------------------------------------------
@@ -297,6 +300,13 @@ SEAL_PKCS11_TOKEN = env_str("SEAL_PKCS11_TOKEN")
 SEAL_PKCS11_KEY_LABEL = env_str("SEAL_PKCS11_KEY_LABEL")
 SEAL_PKCS11_PIN = env_secret("SEAL_PKCS11_PIN")
 DEMO_PKI_DIR = DATA_DIR / "demo-pki"
+
+# --- Dossier intake (docs/intake.md)
+DOSSIER_MAX_BYTES = env_int("DOSSIER_MAX_BYTES", 50 * 1024 * 1024)  # one BHXHDienTu.xml, as received
+DOSSIER_FILE_MAX_BYTES = env_int("DOSSIER_FILE_MAX_BYTES", 10 * 1024 * 1024)  # one file inside it
+DOSSIER_POLL_SECONDS = env_int("DOSSIER_POLL_SECONDS", 5)  # what the 202 tells software to wait
+# A dossier still SUBMITTED this long after it arrived is queued again (its task was lost in a crash).
+DOSSIER_RESUME_AFTER_SECONDS = env_int("DOSSIER_RESUME_AFTER_SECONDS", 120)
 
 # --- Security ---------------------------------------------------------------------------------
 SECURE_HTTPS = env_bool("SECURE_HTTPS", False)

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("ebhxh.accounts.urls")),
     path("", include("ebhxh.registrations.urls")),
+    path("", include("ebhxh.dossiers.urls")),
     path("", include("ebhxh.web.urls")),
 ]

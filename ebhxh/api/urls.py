@@ -6,6 +6,7 @@ from ninja import NinjaAPI
 
 from ebhxh.api.me import router as me_router
 from ebhxh.catalog.api import router as catalog_router
+from ebhxh.dossiers.api import router as dossiers_router
 from ebhxh.registrations.api import router as registrations_router
 
 api = NinjaAPI(
@@ -20,3 +21,4 @@ api = NinjaAPI(
 api.add_router("/catalog/", catalog_router)
 api.add_router("/me", me_router)
 api.add_router("/unit/", registrations_router)
+api.add_router("/dossiers", dossiers_router)

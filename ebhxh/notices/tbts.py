@@ -63,7 +63,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
@@ -83,15 +83,13 @@ CONTAINER: Final = SEAL_CONTAINER  # as tbgd.CONTAINER
 SCHEMA_PATH: Final = Path(__file__).resolve().parent / "schemas" / "02-TB-TS.xsd"
 MAX_BYTES: Final = 1024 * 1024  # a receipt is a few kilobytes, sealed included
 
-DATE_FORMAT: Final = "%d/%m/%Y"
-TIME_FORMAT: Final = "%d/%m/%Y %H:%M:%S"
+DATE_FORMAT: Final = xmlbase.DATE_FORMAT
+TIME_FORMAT: Final = xmlbase.TIME_FORMAT
 
 _PERIOD = re.compile(r"(0[1-9]|1[0-2])/[0-9]{4}")
 _UNIT_CODE = re.compile(r"[A-Z0-9]{7}")
 _TRACKING_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]{0,63}")
 _SHA256 = re.compile(r"[0-9a-f]{64}")
-_DATE = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4}")
-_TIME = re.compile(r"[0-9]{2}/[0-9]{2}/[0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _QUANTITY = re.compile(r"[1-9][0-9]{0,8}")
 
 
@@ -100,17 +98,6 @@ class Channel(enum.StrEnum):
 
     WEB = "web"
     API = "api"
-
-
-def _check_text(owner: Any, optional: frozenset[str]) -> None:
-    """Refuse what XML cannot carry; blank optional text becomes None."""
-    for spec in fields(owner):
-        value = getattr(owner, spec.name)
-        if isinstance(value, str):
-            if xmlbase.NOT_XML.search(value):
-                raise NoticeError(f"{spec.name}: a character XML cannot carry")
-            if spec.name in optional and not value.strip():
-                object.__setattr__(owner, spec.name, None)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,7 +110,7 @@ class ReceiptItem:
     quantity: int = 1  # SoLuong [I]
 
     def __post_init__(self) -> None:
-        _check_text(self, frozenset())
+        xmlbase.check_text(self, frozenset())
         for name in ("code", "description", "file_name"):
             if not isinstance(getattr(self, name), str):
                 raise NoticeError(f"form {name} must be text")
@@ -165,7 +152,7 @@ class Receipt:
         def put(name: str, value: object) -> None:
             object.__setattr__(self, name, value)
 
-        _check_text(self, _OPTIONAL)
+        xmlbase.check_text(self, _OPTIONAL)
         for name in _REQUIRED_TEXT:
             value = getattr(self, name)
             if not isinstance(value, str) or not value.strip():
@@ -191,21 +178,9 @@ class Receipt:
             result = check_dossier_number(number)
             if not result.ok or result.value != number or not number.isascii():
                 raise NoticeError("dossier_number (SoHoSo) must be NNNNN/YYYY/AAAAA")
-        when = self.received_at
-        if not isinstance(when, dt.datetime) or when.utcoffset() is None:
-            raise NoticeError("received_at must be a timezone-aware datetime")
-        try:
-            local_year = when.astimezone(VIETNAM_TIME).year
-        except OverflowError:
-            local_year = 0
-        if local_year < 1000:
-            raise NoticeError("received_at must be in the years 1000-9999 in Vietnam time")
-        put("received_at", when.replace(microsecond=0))  # the document's precision
-        day = self.appointment_date
-        if day is not None and (
-            not isinstance(day, dt.date) or isinstance(day, dt.datetime) or day.year < 1000
-        ):
-            raise NoticeError("appointment_date (NgayHenTra) must be a date (years 1000-9999)")
+        put("received_at", xmlbase.check_instant(self.received_at, "received_at"))
+        if self.appointment_date is not None:
+            xmlbase.check_day(self.appointment_date, "appointment_date (NgayHenTra)")
         if not _TRACKING_ID.fullmatch(self.tracking_id):
             raise NoticeError("tracking_id (MaTraCuu) must be 1-64 characters A-Z, a-z, 0-9, . _ -")
         if not _SHA256.fullmatch(self.envelope_sha256.lower()):
@@ -342,12 +317,6 @@ def schema_errors(data: bytes | Element) -> list[str]:
     return xmlbase.schema_errors(xmlbase.load_schema(SCHEMA_PATH), root)
 
 
-def _date(text: str, element: str) -> dt.date:
-    if not _DATE.fullmatch(text):
-        raise ValueError(f"{element} must be dd/mm/yyyy")
-    return dt.datetime.strptime(text, DATE_FORMAT).date()  # noqa: DTZ007  a date only
-
-
 def decode(data: bytes) -> Receipt:
     """The receipt in `data` (sealed or not; the seal is not checked); NoticeError if invalid."""
     root = _root(data)
@@ -368,16 +337,17 @@ def decode(data: bytes) -> Receipt:
         for row in root.iterfind("ThongTinHoSo/ToKhais/FileToKhai")
     )
     try:
-        if not _TIME.fullmatch(values["received_at"]):
-            raise ValueError("ThoiDiemNhan must be dd/mm/yyyy hh:mm:ss")
-        received = dt.datetime.strptime(  # noqa: DTZ007  zone set just below
-            values["received_at"], TIME_FORMAT
-        ).replace(tzinfo=VIETNAM_TIME)
+        received = xmlbase.read_time(values["received_at"], "ThoiDiemNhan")
         values["received_at"] = received
-        if _date(root.findtext("ThongTinHoSo/NgayLap") or "", "NgayLap") != received.date():
+        if (
+            xmlbase.read_date(root.findtext("ThongTinHoSo/NgayLap") or "", "NgayLap")
+            != received.date()
+        ):
             raise ValueError("NgayLap is not the date of ThoiDiemNhan")
         appointment = values["appointment_date"]
-        values["appointment_date"] = _date(appointment, "NgayHenTra") if appointment else None
+        values["appointment_date"] = (
+            xmlbase.read_date(appointment, "NgayHenTra") if appointment else None
+        )
         values["specimen"] = values["specimen"] == "1"
     except ValueError as exc:
         raise NoticeError(f"not a valid 02/TB-TS receipt: {exc}") from None

@@ -246,6 +246,10 @@ def seed_demo() -> DemoReport:
 
     for what, n in seed_registrations(_valid_tax_code, bases[0]).items():
         report.add(what, n)
+    from ebhxh.dossiers.demo import seed_dossiers
+
+    for what, n in seed_dossiers(DEMO_PASSWORD).items():
+        report.add(what, n)
     report.logins.append(
         ("/dang-ky/", "Đăng ký giao dịch điện tử (công khai) / e-transaction registration", "")
     )

@@ -70,23 +70,32 @@
     button.disabled = true;
     var cert = certificates[Number(chooser.value)];
     try {
-      var prepared = await post(box.dataset.certificateUrl, { certificate: cert.certificate });
-      status.textContent = texts.waiting;
-      var response = await fetch(agent + "/v1/sign", {
-        method: "POST",
-        headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({
-          document: prepared.document,
-          certificate: cert.id,
-          container: box.dataset.container,
-          reference: box.dataset.reference,
-        }),
-      });
-      var body = await json(response);
-      if (!response.ok) { status.textContent = ""; fail(agentMessage(body)); return; }
-      status.textContent = texts.sending;
-      var done = await post(box.dataset.signedUrl, { signed: body.signed });
-      window.location.assign(done.next);
+      // The server answers with a document to sign ({document, container?, reference?, id?}) or
+      // with where to go ({next}). A dossier has several: each form, then the envelope; each is
+      // its own agent call (one confirmation and PIN each), posted back with its id.
+      var step = await post(box.dataset.certificateUrl, { certificate: cert.certificate });
+      var done = 0;
+      while (step.document) {
+        status.textContent = done && texts.next ? texts.next.replace("{done}", String(done)) : texts.waiting;
+        var response = await fetch(agent + "/v1/sign", {
+          method: "POST",
+          headers: { "Content-Type": "application/json" },
+          body: JSON.stringify({
+            document: step.document,
+            certificate: cert.id,
+            container: step.container || box.dataset.container,
+            reference: step.reference || box.dataset.reference,
+          }),
+        });
+        var body = await json(response);
+        if (!response.ok) { status.textContent = ""; fail(agentMessage(body)); return; }
+        done += 1;
+        status.textContent = texts.sending;
+        var payload = { signed: body.signed };
+        if (step.id) payload.id = step.id;
+        step = await post(box.dataset.signedUrl, payload);
+      }
+      window.location.assign(step.next);
     } catch (e) {
       status.textContent = "";
       fail(e.message);
