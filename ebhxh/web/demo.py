@@ -250,6 +250,15 @@ def seed_demo() -> DemoReport:
 
     for what, n in seed_dossiers(DEMO_PASSWORD).items():
         report.add(what, n)
+    report.logins.append(("/don-vi/ho-so/", "Hồ sơ của đơn vị / the unit's dossiers", "DM0001A"))
+    report.logins.append(
+        (
+            "API nộp hồ sơ",
+            "ebhxh demo_dossier -o /tmp/BHXHDienTu.xml, rồi / then",
+            f'curl -H "Authorization: Bearer {DEMO_API_TOKEN}" -H "Content-Type: application/xml" '
+            f"--data-binary @/tmp/BHXHDienTu.xml {settings.SITE_URL}/api/v1/dossiers",
+        )
+    )
     report.logins.append(
         ("/dang-ky/", "Đăng ký giao dịch điện tử (công khai) / e-transaction registration", "")
     )
