@@ -96,3 +96,20 @@ def test_the_demo_pki_lets_a_unit_sign_and_the_agency_seal(catalogues, settings,
     response = client.get("/demo-pki/ca.crl")
     assert response.status_code == 200
     assert response.content == (settings.DEMO_PKI_DIR / "ca.crl").read_bytes()
+
+
+def test_demo_dossiers_and_a_dossier_to_try_the_api_with(
+    catalogues, tmp_path, django_capture_on_commit_callbacks
+):
+    from ebhxh.dossiers import services
+    from ebhxh.dossiers.models import Dossier, Status
+
+    with django_capture_on_commit_callbacks(execute=True):
+        seed_demo()
+    statuses = sorted(Dossier.objects.values_list("status", flat=True))
+    assert statuses == [Status.RECEIVED, Status.REJECTED]
+    out = tmp_path / "BHXHDienTu.xml"
+    call_command("demo_dossier", "-o", str(out), "--rows", "3")
+    unit = Unit.objects.get(code="DM0001A")
+    outcome = services.test_submission(out.read_bytes(), unit=unit, channel="api")
+    assert outcome.accepted, outcome.findings
