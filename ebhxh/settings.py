@@ -279,6 +279,10 @@ CELERY_BEAT_SCHEDULE = {
     "audit-verify-chain": {"task": "ebhxh.audit.tasks.verify_chain", "schedule": 24 * 3600.0},
     "registrations-daily": {"task": "ebhxh.registrations.tasks.daily", "schedule": 24 * 3600.0},
     "dossiers-resume": {"task": "ebhxh.dossiers.tasks.resume", "schedule": 60.0},
+    "processing-daily-digest": {
+        "task": "ebhxh.processing.tasks.daily_digest",
+        "schedule": 3600.0,  # hourly: sends each supervisor's digest once a day, after 07:00
+    },
 }
 
 # --- Digital signatures -------------------------------------------------------------------
@@ -302,7 +306,9 @@ SEAL_PKCS11_PIN = env_secret("SEAL_PKCS11_PIN")
 DEMO_PKI_DIR = DATA_DIR / "demo-pki"
 
 # --- Dossier intake (docs/intake.md)
-DOSSIER_MAX_BYTES = env_int("DOSSIER_MAX_BYTES", 50 * 1024 * 1024)  # one BHXHDienTu.xml, as received
+DOSSIER_MAX_BYTES = env_int(
+    "DOSSIER_MAX_BYTES", 50 * 1024 * 1024
+)  # one BHXHDienTu.xml, as received
 DOSSIER_FILE_MAX_BYTES = env_int("DOSSIER_FILE_MAX_BYTES", 10 * 1024 * 1024)  # one file inside it
 DOSSIER_POLL_SECONDS = env_int("DOSSIER_POLL_SECONDS", 5)  # what the 202 tells software to wait
 # A dossier still SUBMITTED this long after it arrived is queued again (its task was lost in a crash).

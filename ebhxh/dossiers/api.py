@@ -165,6 +165,7 @@ def dossier_out(dossier: Dossier) -> dict[str, Any]:
         202: AcknowledgementOut,
         400: ErrorOut,
         403: ErrorOut,
+        404: ErrorOut,
         409: ErrorOut,
         413: ErrorOut,
         422: ErrorOut,
@@ -188,6 +189,14 @@ def dossier_out(dossier: Dossier) -> dict[str, Any]:
                 "name": "Idempotency-Key",
                 "required": False,
                 "schema": {"type": "string", "maxLength": 200},
+            },
+            {
+                "in": "header",
+                "name": "X-Ebhxh-Supplement-For",
+                "required": False,
+                "description": "Mã theo dõi của hồ sơ được yêu cầu bổ sung / tracking id of the "
+                "dossier this supplement answers",
+                "schema": {"type": "string", "format": "uuid"},
             },
             {
                 "in": "header",
@@ -223,6 +232,7 @@ def submit(request: HttpRequest) -> Any:
             channel=Channel.API,
             api_token=token,
             idempotency_key=request.headers.get("Idempotency-Key"),
+            supplement_to=_supplement_to(request),
         )
     except IntakeError as exc:
         return _error(exc)
@@ -236,6 +246,18 @@ def submit(request: HttpRequest) -> Any:
             "replayed": ack.replayed,
         },
     )
+
+
+def _supplement_to(request: HttpRequest) -> Dossier | None:
+    """The dossier named by X-Ebhxh-Supplement-For (its tracking id), which this submission
+    answers after the agency asked for a supplement."""
+    value = request.headers.get("X-Ebhxh-Supplement-For", "").strip()
+    if not value:
+        return None
+    try:
+        return _get(request, uuid.UUID(value))
+    except ValueError:
+        raise IntakeError("DOS-NOT-FOUND", status=404) from None
 
 
 def _visible(request: HttpRequest) -> Any:

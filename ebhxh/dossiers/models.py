@@ -71,6 +71,15 @@ class Dossier(models.Model):
     size = models.PositiveBigIntegerField(_("kích thước (byte)"))
     blob = models.CharField(_("tệp lưu trữ"), max_length=200)
     idempotency_key = models.CharField(max_length=200, null=True, blank=True)
+    supplement_to = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="supplements_received",
+        verbose_name=_("bổ sung cho hồ sơ"),
+        help_text=_("Hồ sơ được cơ quan BHXH yêu cầu bổ sung mà hồ sơ này trả lời."),
+    )
     submitted_at = models.DateTimeField(_("thời điểm nhận"), db_index=True)
     # --- read from the envelope (empty when it could not be read)
     procedure_code = models.CharField(_("mã thủ tục"), max_length=10, blank=True)

@@ -38,6 +38,13 @@ from ebhxh.declarations.validator import validate_bytes
 from ebhxh.dossiers import blobs
 from ebhxh.dossiers.models import Dossier, DossierCounter, DossierEvent, Status
 from ebhxh.lib.workdays import add_working_days
+from ebhxh.processing.models import Case
+from ebhxh.processing.services import (
+    ProcessingError,
+    attach_supplement,
+    on_withdrawn,
+    start_case,
+)
 from ebhxh.signatures.services import verify_document
 from ebhxh.units.models import Unit
 
@@ -365,6 +372,7 @@ def submit(
     user: User | None = None,
     api_token: ApiToken | None = None,
     idempotency_key: str | None = None,
+    supplement_to: Dossier | None = None,
     code_confirmed: bool = False,
 ) -> Acknowledgement:
     """Acknowledge a dossier: after this returns, the bytes are on disk (or S3) and the dossier
@@ -395,6 +403,7 @@ def submit(
                 size=len(data),
                 blob=name,
                 idempotency_key=key,
+                supplement_to=supplement_to,
                 submitted_at=now,
                 verification={"code_confirmed": True} if code_confirmed else {},
             )
@@ -563,6 +572,22 @@ def _reject(dossier: Dossier, checked: Checked) -> str:
     return Status.REJECTED
 
 
+def _open_case(dossier: Dossier) -> None:
+    """The agency's case of an accepted dossier (ebhxh.processing): a supplement answers the open
+    supplement request of the dossier it names; anything else (or a supplement that cannot be
+    attached: none requested, another unit's) opens its own case at the one-stop desk."""
+    if dossier.supplement_to_id is not None:
+        original = Case.objects.filter(dossier_id=dossier.supplement_to_id).first()
+        if original is not None:
+            try:
+                with transaction.atomic():
+                    attach_supplement(original, dossier, actor=dossier.submitted_by)
+                return
+            except ProcessingError as exc:
+                logger.info("supplement %s not attached: %s", dossier.pk, exc)
+    start_case(dossier)
+
+
 def next_number(agency_id: int, agency_code: str, year: int) -> str:
     """The next dossier number of an agency in a year, NNNNN/YYYY/AAAAA. Call inside the accepting
     transaction: the counter row stays locked until COMMIT, so concurrent acceptances queue here
@@ -594,6 +619,7 @@ def _accept(dossier: Dossier, checked: Checked) -> str:
         DossierEvent.objects.create(
             dossier=locked, status=Status.RECEIVED, at=now, note=locked.number or ""
         )
+        _open_case(locked)
         record_event(
             "dossier:receive",
             subject=locked,
@@ -721,6 +747,7 @@ def withdraw(dossier: Dossier, *, user: User | None, reason: str = "") -> Dossie
         before = locked.status
         locked.status = Status.WITHDRAWN
         locked.save(update_fields=["status"])
+        on_withdrawn(locked, actor=user)  # the case leaves the desk queue
         now = timezone.now()
         DossierEvent.objects.create(
             dossier=locked, status=Status.WITHDRAWN, at=now, actor=user, note=reason[:500]

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from ebhxh.declarations.envelope import EnvelopeUnit, Ivan, build_envelope
-from ebhxh.declarations.forms import D02TS, D02Header, D02Row, Month, PartialDate
+from ebhxh.declarations.forms import D02TS, TK1TS, D02Header, D02Row, Month, PartialDate
 from ebhxh.declarations.xmlcodec import encode
 from ebhxh.signatures import xmldsig
 from ebhxh.signatures.signers import Signer
@@ -113,3 +113,41 @@ def signed_envelope(
     if signer is None:
         return envelope
     return xmldsig.sign(envelope, signer, signing_time=signing_time)
+
+
+def signed_forms_envelope(
+    signer: Signer | None,
+    forms: Sequence[D02TS | TK1TS],
+    *,
+    unit_name: str = "Công ty TNHH Dệt may Sao Mai",
+    unit_code: str = "DM0001A",
+    tax_code: str = "0310000017",
+    agency_code: str = "07906",
+    procedure: str = "600",
+    period: Month = PERIOD,
+) -> bytes:
+    """A BHXHDienTu.xml carrying the given forms (e.g. a D02-TS and a TK1-TS), each form and the
+    envelope signed by `signer`; unsigned when `signer` is None."""
+    files = []
+    for form in forms:
+        content = encode(form)
+        if signer is not None:
+            content = xmldsig.sign(content, signer)
+        files.append((form.code, f"{form.code}-595.xml", content))
+    envelope = build_envelope(
+        EnvelopeUnit(
+            name=unit_name,
+            code=unit_code,
+            tax_code=tax_code,
+            signer="Bùi Văn Giám Đốc",
+            phone="0281234567",
+            agency_code=agency_code,
+        ),
+        procedure,
+        period,
+        files,
+        date=dt.date(period.year, period.month, 5),
+    )
+    if signer is None:
+        return envelope
+    return xmldsig.sign(envelope, signer)

@@ -1,7 +1,7 @@
 """Issue agency notices: the XML sealed with the agency's key, and a PDF rendering of it.
 
-Plain functions without database writes: the caller (registration's approval, dossier intake)
-stores the files and records the audit event in its own transaction.
+Plain functions without database writes: the caller (registration's approval, dossier intake,
+processing) stores the files and records the audit event in its own transaction.
 
 One path for every notice: encode, `seal()` into the notice's container, read the seal back
 through the strict verifier (`_seal`); a PDF renders what that verifier returned (`_read_seal`).
@@ -14,8 +14,9 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ebhxh.notices import tbgd, tbts
+from ebhxh.notices import result, tbgd, tbts
 from ebhxh.notices.pdf import render_pdf
+from ebhxh.notices.result import ResultNotice
 from ebhxh.notices.tbgd import RegistrationConfirmation
 from ebhxh.notices.tbts import Receipt
 from ebhxh.signatures import xmldsig
@@ -24,6 +25,7 @@ from ebhxh.signatures.signers import Signer
 
 REGISTRATION_CONFIRMATION_TEMPLATE: Final = "notices/01-tb-gd.html"
 RECEIPT_TEMPLATE: Final = "notices/02-TB-TS.html"
+RESULT_TEMPLATE: Final = "notices/03-TB-TS.html"
 
 
 @dataclass(frozen=True)
@@ -101,3 +103,23 @@ def receipt_pdf(xml: bytes) -> bytes:
     verified, seal_info = _read_seal(xml, tbts.SEAL_CONTAINER)
     receipt = tbts.decode(verified.content)
     return render_pdf(RECEIPT_TEMPLATE, {"receipt": receipt, "seal": seal_info})
+
+
+def issue_result(notice: ResultNotice, *, signer: Signer | None = None) -> bytes:
+    """The result notice 03/TB-TS as XML sealed in `result.SEAL_CONTAINER` with the agency seal
+    (or `signer`); writes nothing. Store these exact bytes: they are the legal record; the result
+    documents it lists are stored beside it, each matching its SHA-256. The PDF is rendered from
+    them later (`result_pdf`)."""
+    sealed, _verified, _seal_info = _seal(result.encode(notice), result.SEAL_CONTAINER, signer)
+    return sealed
+
+
+def result_pdf(xml: bytes) -> bytes:
+    """The PDF of a sealed 03/TB-TS: a rendition of what its seal covers, with the seal shown.
+
+    As `receipt_pdf`: raises SignatureError for XML that is not sealed in `result.SEAL_CONTAINER`
+    or was changed, NoticeError for one that is not a 03/TB-TS notice.
+    """
+    verified, seal_info = _read_seal(xml, result.SEAL_CONTAINER)
+    notice = result.decode(verified.content)
+    return render_pdf(RESULT_TEMPLATE, {"notice": notice, "seal": seal_info})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Length
@@ -272,19 +273,68 @@ class Employment(models.Model):
 
 
 class EmploymentChange(models.Model):
-    """History of an employment: one row per change (increase, adjustment, decrease)."""
+    """History of an employment: one row per change (increase, adjustment, decrease).
+
+    `changes` holds the values set by an increase, or {"before": …, "after": …} of the fields an
+    adjustment, leave or decrease changed. A change that comes from a dossier names it (number,
+    form and row, docs/registry.md); one dossier row gives at most one history row.
+    """
 
     employment = models.ForeignKey(Employment, on_delete=models.PROTECT, related_name="changes")
     effective_month = models.DateField(_("từ tháng"))
     change_type = models.CharField(_("phương án"), max_length=4)
     changes = models.JSONField(_("nội dung thay đổi"), default=dict)
     note = models.CharField(_("ghi chú"), max_length=500, blank=True)
+    dossier_number = models.CharField(_("hồ sơ nguồn"), max_length=20, blank=True, db_index=True)
+    source_form = models.CharField(_("tờ khai nguồn"), max_length=10, blank=True)
+    source_row = models.PositiveIntegerField(_("dòng của tờ khai"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["employment", "effective_month", "id"]
         verbose_name = _("biến động")
         verbose_name_plural = _("biến động")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dossier_number", "source_form", "source_row"],
+                condition=~Q(dossier_number=""),
+                name="units_employmentchange_one_per_dossier_row",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.change_type} {self.effective_month:%m/%Y}"
+
+
+class RegistryApplication(models.Model):
+    """A dossier whose rows were applied to the registry (ebhxh.units.registry.apply): at most one
+    per dossier, so applying the same dossier again changes nothing. Keeps the plan the officer
+    saw, the conflicts the officer accepted and what was done."""
+
+    dossier = models.OneToOneField(
+        "dossiers.Dossier",
+        on_delete=models.PROTECT,
+        related_name="registry_application",
+        verbose_name=_("hồ sơ"),
+    )
+    dossier_number = models.CharField(_("số hồ sơ"), max_length=20, unique=True)
+    plan = models.JSONField(_("kế hoạch cập nhật"), default=dict)
+    accepted_conflicts = models.JSONField(_("xung đột đã chấp nhận"), default=list)
+    result = models.JSONField(_("kết quả"), default=dict)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("người thực hiện"),
+    )
+    applied_at = models.DateTimeField(_("thời điểm cập nhật"))
+
+    class Meta:
+        ordering = ["-applied_at"]
+        verbose_name = _("cập nhật sổ đăng ký từ hồ sơ")
+        verbose_name_plural = _("cập nhật sổ đăng ký từ hồ sơ")
+
+    def __str__(self) -> str:
+        return self.dossier_number

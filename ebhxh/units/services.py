@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -63,8 +64,10 @@ def update_unit(unit: Unit, *, actor: User | None = None, **fields: Any) -> Unit
 
 
 @transaction.atomic
-def create_participant(*, actor: User | None = None, **fields: Any) -> Participant:
-    """Add a person to the participant registry."""
+def create_participant(
+    *, actor: User | None = None, source: dict[str, Any] | None = None, **fields: Any
+) -> Participant:
+    """Add a person to the participant registry (`source`: e.g. the dossier and row, audited)."""
     participant = Participant(**fields)
     participant.full_clean()
     participant.save()
@@ -73,7 +76,36 @@ def create_participant(*, actor: User | None = None, **fields: Any) -> Participa
         actor=actor,
         subject=participant,
         after=_values(participant, _PARTICIPANT_FIELDS),
+        data={"source": source} if source else None,
     )
+    return participant
+
+
+@transaction.atomic
+def update_participant(
+    participant: Participant,
+    *,
+    actor: User | None = None,
+    source: dict[str, Any] | None = None,
+    **fields: Any,
+) -> Participant:
+    """Change a participant's identity or contact details; audited with before and after."""
+    participant = Participant.objects.select_for_update().get(pk=participant.pk)
+    before = _values(participant, _PARTICIPANT_FIELDS)
+    for name, value in fields.items():
+        setattr(participant, name, value)
+    participant.full_clean()
+    participant.save()
+    old, new = _changed(before, _values(participant, _PARTICIPANT_FIELDS))
+    if new:
+        record_event(
+            "participant:update",
+            actor=actor,
+            subject=participant,
+            before=old,
+            after=new,
+            data={"source": source} if source else None,
+        )
     return participant
 
 
@@ -84,9 +116,13 @@ def start_employment(
     participant: Participant,
     change_type: str = "TM",
     actor: User | None = None,
+    source: dict[str, Any] | None = None,
+    note: str = "",
     **fields: Any,
 ) -> Employment:
-    """Record that a participant starts contributing at a unit (an increase, PA TM by default)."""
+    """Record that a participant starts contributing at a unit (an increase, PA TM by default).
+
+    `source` ({"dossier": number, "form": code, "row": n}) is kept on the history row."""
     employment = Employment(unit=unit, participant=participant, **fields)
     employment.full_clean()
     employment.save()
@@ -103,15 +139,73 @@ def start_employment(
         effective_month=employment.start_month,
         change_type=change_type,
         changes=_json(after),
+        note=note[:500],
+        **_source_fields(source),
     )
     record_event(
         "employment:create",
         actor=actor,
         subject=employment,
         after=after,
-        data={"change_type": change_type},
+        data={"change_type": change_type} | ({"source": source} if source else {}),
     )
     return employment
+
+
+_EMPLOYMENT_FIELDS = [
+    f.name
+    for f in Employment._meta.concrete_fields
+    if f.name not in {"id", "unit", "participant", "created_at", "updated_at"}
+]
+
+
+@transaction.atomic
+def change_employment(
+    employment: Employment,
+    *,
+    change_type: str,
+    effective_month: dt.date,
+    actor: User | None = None,
+    source: dict[str, Any] | None = None,
+    note: str = "",
+    **fields: Any,
+) -> EmploymentChange:
+    """Adjust, suspend, resume or end an employment (PA DC, CD, KL, ON, GH …): the fields change
+    and one history row keeps the before and after of what changed, with its source."""
+    employment = Employment.objects.select_for_update().get(pk=employment.pk)
+    before = _values(employment, _EMPLOYMENT_FIELDS)
+    for name, value in fields.items():
+        setattr(employment, name, value)
+    employment.full_clean()
+    employment.save()
+    old, new = _changed(before, _values(employment, _EMPLOYMENT_FIELDS))
+    change = EmploymentChange.objects.create(
+        employment=employment,
+        effective_month=effective_month,
+        change_type=change_type,
+        changes=_json({"before": old, "after": new}),
+        note=note[:500],
+        **_source_fields(source),
+    )
+    record_event(
+        "employment:update",
+        actor=actor,
+        subject=employment,
+        before=old,
+        after=new,
+        data={"change_type": change_type} | ({"source": source} if source else {}),
+    )
+    return change
+
+
+def _source_fields(source: dict[str, Any] | None) -> dict[str, Any]:
+    if not source:
+        return {}
+    return {
+        "dossier_number": source.get("dossier", ""),
+        "source_form": source.get("form", ""),
+        "source_row": source.get("row"),
+    }
 
 
 def _json(values: dict[str, Any]) -> dict[str, Any]:
