@@ -211,7 +211,11 @@ def test_sign_round_trip(agent, confirmer, issued, log):
     assert summary.sha256 == hashlib.sha256(document).hexdigest()
     assert summary.certificate.id == cert_id
     assert confirmer.attempts == [1]
-    # The access log has no content, no PIN.
+    # The access log has no content, no PIN. The server thread writes its access line after the
+    # response is sent, so wait for it rather than race it.
+    deadline = time.monotonic() + 5
+    while "POST /v1/sign 200" not in log.getvalue() and time.monotonic() < deadline:
+        time.sleep(0.01)
     text = log.getvalue()
     assert "POST /v1/sign 200" in text
     assert PASSWORD not in text
