@@ -368,3 +368,14 @@ def test_attachments_are_checked_by_content(
     )
     assert disguised.status == Status.REJECTED
     assert _codes(disguised) & {"DOS-FILE-TYPE", "DOS-FILE-MISMATCH"}, disguised.findings
+
+
+def test_resume_with_no_age_queues_every_submitted_dossier(
+    active_unit: Unit, envelope: bytes, monkeypatch: Any
+) -> None:
+    """`ebhxh resume_intake --older-than 0` must not fall back to the default age."""
+    queued: list[int] = []
+    monkeypatch.setattr(services, "_queue", queued.append)
+    dossier = services.submit(envelope, unit=active_unit, channel=Channel.API).dossier
+    assert services.resume() == 0  # younger than DOSSIER_RESUME_AFTER_SECONDS
+    assert services.resume(dt.timedelta(0)) == 1 and queued[-1] == dossier.pk
