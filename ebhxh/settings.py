@@ -295,6 +295,8 @@ if SIGNATURE_REVOCATION_MODE not in {"hard-fail", "soft-fail", "require"}:
     raise ImproperlyConfigured("SIGNATURE_REVOCATION_MODE must be hard-fail, soft-fail or require")
 SIGNATURE_FETCH_REVOCATION = env_bool("SIGNATURE_FETCH_REVOCATION", True)
 SIGNATURE_FETCH_TIMEOUT = env_int("SIGNATURE_FETCH_TIMEOUT", 10)
+# Certificate decisions are remembered per process this long (0: never); see docs/signatures.md.
+SIGNATURE_CACHE_SECONDS = env_int("SIGNATURE_CACHE_SECONDS", 60)
 # The agency seal: a PKCS#12 file, or a key on a PKCS#11 token/HSM. When neither is set, the demo seal
 # under DATA_DIR/demo-pki (created by seed_demo) is used, with a warning.
 SEAL_PKCS12_FILE = env_str("SEAL_PKCS12_FILE")

@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,29 @@ def _failed(
     )
 
 
+# The seal read from its PKCS#12 file, kept per process: loading the file (its MAC key derivation)
+# costs about 30 ms, more than the signature itself. Keyed by the file's identity and the
+# password, so a replaced file or a new password is read again.
+_PKCS12_SEALS: dict[tuple[str, int, int, int, str], Pkcs12Signer] = {}
+
+
+def _pkcs12_seal(path: str, password: bytes | None) -> Pkcs12Signer:
+    stat = os.stat(path)
+    key = (
+        path,
+        stat.st_ino,
+        stat.st_mtime_ns,
+        stat.st_size,
+        hashlib.sha256(password or b"").hexdigest(),
+    )
+    signer = _PKCS12_SEALS.get(key)
+    if signer is None:
+        signer = Pkcs12Signer.from_file(path, password)
+        _PKCS12_SEALS.clear()
+        _PKCS12_SEALS[key] = signer
+    return signer
+
+
 def agency_signer() -> Signer:
     """The agency seal from the settings: PKCS#11 (an HSM in production), a PKCS#12 file, or the demo seal."""
     if settings.SEAL_PKCS11_MODULE:
@@ -178,7 +202,7 @@ def agency_signer() -> Signer:
             pin=settings.SEAL_PKCS11_PIN,
         )
     if settings.SEAL_PKCS12_FILE:
-        return Pkcs12Signer.from_file(
+        return _pkcs12_seal(
             settings.SEAL_PKCS12_FILE, (settings.SEAL_PKCS12_PASSWORD or "").encode() or None
         )
     demo = Path(settings.DEMO_PKI_DIR) / "agency-seal.p12"
@@ -187,7 +211,7 @@ def agency_signer() -> Signer:
             "no agency seal configured (SEAL_PKCS11_MODULE / SEAL_PKCS12_FILE): using the DEMO seal %s",
             demo,
         )
-        return Pkcs12Signer.from_file(str(demo), None)
+        return _pkcs12_seal(str(demo), None)
     raise ImproperlyConfigured(
         "Chưa cấu hình con dấu điện tử của cơ quan BHXH / no agency seal configured: set SEAL_PKCS11_MODULE or SEAL_PKCS12_FILE"
     )

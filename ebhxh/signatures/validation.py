@@ -380,7 +380,65 @@ def _is_registered(unit: Unit, fp: str) -> bool:
 # --- the check ---------------------------------------------------------------------------
 
 
+# Decisions on certificates, kept per process for SIGNATURE_CACHE_SECONDS: the path and revocation
+# check costs about 10 ms, and every dossier brings the same few certificates twice (envelope and
+# form). The key holds everything the decision depends on (the certificate, the intermediates
+# offered, the unit, the policy, the minute of the moment); a change to the trust store, the
+# intermediates, CRLs, OCSP answers or registered certificates clears it in the process that makes
+# it (signals below). Other processes see such a change within SIGNATURE_CACHE_SECONDS at most.
+_DECISIONS: dict[tuple[Any, ...], tuple[float, ChainReport]] = {}
+_DECISIONS_MAX = 1024
+
+
+def clear_decisions(*_args: Any, **_kwargs: Any) -> None:
+    _DECISIONS.clear()
+
+
 def validate_certificate(
+    cert: x509.Certificate,
+    *,
+    intermediates: Sequence[x509.Certificate] = (),
+    moment: dt.datetime,
+    unit: Unit | None = None,
+    policy: CertPolicy | None = None,
+) -> ChainReport:
+    """`check_certificate`, remembered for SIGNATURE_CACHE_SECONDS (0: never)."""
+    import time
+
+    ttl = getattr(settings, "SIGNATURE_CACHE_SECONDS", 0)
+    policy = policy or CertPolicy()
+    margin = dt.timedelta(minutes=2)  # near a validity boundary the minute bucket would blur it
+    if (
+        ttl <= 0
+        or moment.tzinfo is None
+        or abs(cert.not_valid_after_utc - moment) < margin
+        or abs(cert.not_valid_before_utc - moment) < margin
+    ):
+        return check_certificate(
+            cert, intermediates=intermediates, moment=moment, unit=unit, policy=policy
+        )
+    key = (
+        fingerprint(cert),
+        tuple(fingerprint(c) for c in intermediates),
+        unit.pk if unit is not None else None,
+        policy.revocation,
+        policy.fetch,
+        moment.astimezone(dt.UTC).replace(second=0, microsecond=0),
+    )
+    now = time.monotonic()
+    hit = _DECISIONS.get(key)
+    if hit is not None and now - hit[0] < ttl:
+        return hit[1]
+    report = check_certificate(
+        cert, intermediates=intermediates, moment=moment, unit=unit, policy=policy
+    )
+    if len(_DECISIONS) >= _DECISIONS_MAX:
+        _DECISIONS.clear()
+    _DECISIONS[key] = (now, report)
+    return report
+
+
+def check_certificate(
     cert: x509.Certificate,
     *,
     intermediates: Sequence[x509.Certificate] = (),

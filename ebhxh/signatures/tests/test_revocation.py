@@ -64,8 +64,9 @@ def test_it_reads_the_sources_from_the_certificate(pki, revocation_server):
 
 
 def test_the_crl_is_fetched_once_and_reused_until_its_next_update(
-    pki, revocation_server, trusted_root
+    pki, revocation_server, trusted_root, settings
 ):
+    settings.SIGNATURE_CACHE_SECONDS = 0  # the revocation cache itself, not remembered decisions
     good = revocation_server.issue(pki, "Sao Mai")
     other = revocation_server.issue(pki, "Bến Nghé")
 

@@ -449,3 +449,22 @@ def test_the_demo_dir_may_be_a_string(no_seal_configured, seal_issued, tmp_path)
     no_seal_configured.DEMO_PKI_DIR = str(tmp_path)
 
     assert agency_signer().certificate() == seal_issued.certificate
+
+
+def test_the_seal_file_is_read_once_per_process_and_again_when_replaced(settings, tmp_path):
+    from ebhxh.signatures.services import agency_signer
+    from ebhxh.signatures.testing.pki import TestPKI
+
+    pki = TestPKI(name="ebhxh Seal Cache")
+    path = tmp_path / "seal.p12"
+    path.write_bytes(pki.issue("Con dấu một").pkcs12(None))
+    settings.SEAL_PKCS12_FILE = str(path)
+    settings.SEAL_PKCS12_PASSWORD = ""
+    first = agency_signer()
+    assert agency_signer() is first
+    replaced = tmp_path / "new.p12"
+    replaced.write_bytes(pki.issue("Con dấu hai").pkcs12(None))
+    replaced.replace(path)  # a new file at the same path
+    second = agency_signer()
+    assert second is not first
+    assert "Con dấu hai" in second.certificate().subject.rfc4514_string()

@@ -97,8 +97,9 @@ def test_it_refuses_a_certificate_revoked_by_ocsp(pki, revocation_server, truste
 
 
 def test_it_accepts_a_good_certificate_by_ocsp_and_caches_the_answer(
-    pki, revocation_server, trusted_root
+    pki, revocation_server, trusted_root, settings
 ):
+    settings.SIGNATURE_CACHE_SECONDS = 0  # the revocation cache itself, not remembered decisions
     good = revocation_server.issue(pki, "OCSP tốt", crl=False, ocsp=True)
 
     first = check(good)
@@ -331,3 +332,39 @@ def test_validation_only_writes_caches(pki, revocation_server, trusted_root):
 
     assert AuditEvent.objects.count() == events
     assert RevocationList.objects.filter(source_url=revocation_server.crl_url).count() == 1
+
+
+def test_decisions_are_remembered_and_forgotten_when_the_trust_store_changes(
+    pki, trusted_root, settings, sysadmin
+):
+    from ebhxh.signatures import validation
+    from ebhxh.signatures.trust import disable_trusted_root
+
+    settings.SIGNATURE_CACHE_SECONDS = 60
+    validation.clear_decisions()
+    issued = pki.issue("Nhớ quyết định", not_before=timezone.now() - dt.timedelta(days=1))
+    moment = (timezone.now() + dt.timedelta(minutes=1)).replace(second=5, microsecond=0)
+    calls = []
+    real = validation.check_certificate
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    validation.check_certificate = counting
+    try:
+        chain = issued.chain[:-1]
+        first = validation.validate_certificate(
+            issued.certificate, intermediates=chain, moment=moment
+        )
+        again = validation.validate_certificate(
+            issued.certificate, intermediates=chain, moment=moment + dt.timedelta(seconds=30)
+        )
+        assert first.ok and again is first and len(calls) == 1
+        disable_trusted_root(trusted_root, actor=sysadmin)  # a save clears the decisions
+        after = validation.validate_certificate(
+            issued.certificate, intermediates=chain, moment=moment
+        )
+        assert len(calls) == 2 and after.code == "CERT-UNTRUSTED"
+    finally:
+        validation.check_certificate = real
