@@ -10,5 +10,6 @@ urlpatterns = [
     path("accounts/", include("ebhxh.accounts.urls")),
     path("", include("ebhxh.registrations.urls")),
     path("", include("ebhxh.dossiers.urls")),
+    path("", include("ebhxh.processing.urls")),
     path("", include("ebhxh.web.urls")),
 ]

@@ -6,6 +6,7 @@ follow them (submit → 202 acknowledge → poll), as with the UK's RTI and Fran
     GET  /api/v1/dossiers                 the unit's dossiers, newest first
     GET  /api/v1/dossiers/{id}            status, findings, timeline
     GET  /api/v1/dossiers/{id}/receipt.xml | receipt.pdf | evidence.zip
+    GET  /api/v1/dossiers/{id}/result.xml | result.pdf | result/{name}   (once the result is returned)
     POST /api/v1/dossiers/{id}/withdraw
 """
 
@@ -19,6 +20,7 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils.http import content_disposition_header
 from ninja import Field, Router, Schema
 from ninja import Status as Reply
 
@@ -66,6 +68,14 @@ class AcknowledgementOut(Schema):
     replayed: bool = Field(description="Đã gửi trước đó / a replay of an earlier submission")
 
 
+class ResultDocumentOut(Schema):
+    name: str = Field(description="Tên tệp / file name (TEN_TEP)")
+    media_type: str
+    sha256: str = Field(description="SHA-256, ghi trong thông báo 03/TB-TS / bound by the notice")
+    size: int
+    url: str
+
+
 class DossierOut(Schema):
     tracking_id: uuid.UUID
     unit_code: str | None = Field(description="Mã đơn vị / unit code")
@@ -84,6 +94,14 @@ class DossierOut(Schema):
     receipt_xml_url: str | None
     receipt_pdf_url: str | None
     evidence_url: str | None
+    result_xml_url: str | None = Field(
+        description="Thông báo kết quả 03/TB-TS (XML có dấu), khi đã trả kết quả / the sealed "
+        "result notice, once the result is returned"
+    )
+    result_pdf_url: str | None
+    result_documents: list[ResultDocumentOut] = Field(
+        description="Tài liệu kết quả / result documents, once the result is returned"
+    )
 
 
 class DossierListItem(Schema):
@@ -135,6 +153,23 @@ def _url(name: str, dossier: Dossier) -> str:
 
 def dossier_out(dossier: Dossier) -> dict[str, Any]:
     has_receipt = bool(dossier.receipt_blob)
+    try:
+        result = services.returned_result(dossier)
+    except IntakeError:
+        result = None
+    documents = [
+        {
+            "name": d["name"],
+            "media_type": d["media_type"],
+            "sha256": d["sha256"],
+            "size": d["size"],
+            "url": reverse(
+                "api:dossier_result_document",
+                kwargs={"tracking_id": dossier.tracking_id, "name": d["name"]},
+            ),
+        }
+        for d in (result.documents if result is not None else [])
+    ]
     return {
         "tracking_id": dossier.tracking_id,
         "unit_code": dossier.unit.code,
@@ -155,6 +190,9 @@ def dossier_out(dossier: Dossier) -> dict[str, Any]:
         "evidence_url": _url("dossier_evidence", dossier)
         if dossier.status != Status.SUBMITTED
         else None,
+        "result_xml_url": _url("dossier_result_xml", dossier) if result else None,
+        "result_pdf_url": _url("dossier_result_pdf", dossier) if result else None,
+        "result_documents": documents,
     }
 
 
@@ -363,6 +401,56 @@ def evidence(request: HttpRequest, tracking_id: uuid.UUID) -> Any:
     except IntakeError as exc:
         return _error(exc)
     return _file(data, "application/zip", f"evidence-{_slug(dossier)}.zip")
+
+
+@router.get(
+    "/{tracking_id}/result.xml",
+    response={200: None, 404: ErrorOut, 409: ErrorOut},
+    url_name="dossier_result_xml",
+    summary="Thông báo kết quả 03/TB-TS (XML có dấu) / sealed result notice",
+    description="409 DOS-STATE trước khi cơ quan BHXH trả kết quả / before the result is returned.",
+)
+def result_xml(request: HttpRequest, tracking_id: uuid.UUID) -> Any:
+    try:
+        dossier = _get(request, tracking_id)
+        data = services.result_xml(dossier)
+    except IntakeError as exc:
+        return _error(exc)
+    return _file(data, "application/xml", f"03-TB-TS-{_slug(dossier)}.xml")
+
+
+@router.get(
+    "/{tracking_id}/result.pdf",
+    response={200: None, 404: ErrorOut, 409: ErrorOut},
+    url_name="dossier_result_pdf",
+    summary="Thông báo kết quả 03/TB-TS (PDF) / result notice as PDF",
+    description="409 DOS-STATE trước khi cơ quan BHXH trả kết quả / before the result is returned.",
+)
+def result_pdf(request: HttpRequest, tracking_id: uuid.UUID) -> Any:
+    try:
+        dossier = _get(request, tracking_id)
+        data = services.result_pdf(dossier)
+    except IntakeError as exc:
+        return _error(exc)
+    return _file(data, "application/pdf", f"03-TB-TS-{_slug(dossier)}.pdf")
+
+
+@router.get(
+    "/{tracking_id}/result/{name}",
+    response={200: None, 404: ErrorOut, 409: ErrorOut},
+    url_name="dossier_result_document",
+    summary="Tài liệu kết quả / a result document (its SHA-256 is in the 03/TB-TS)",
+    description="409 DOS-STATE trước khi cơ quan BHXH trả kết quả / before the result is returned.",
+)
+def result_document(request: HttpRequest, tracking_id: uuid.UUID, name: str) -> Any:
+    try:
+        dossier = _get(request, tracking_id)
+        data, media_type = services.result_document(dossier, name)
+    except IntakeError as exc:
+        return _error(exc)
+    response = HttpResponse(data, content_type=media_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 @router.post(

@@ -49,6 +49,7 @@ MANIFEST_NAME: Final = "manifest.xml"
 RECEIVED_NAME: Final = "received/BHXHDienTu.xml"
 RECEIPT_NAME: Final = "receipt/02-TB-TS.xml"
 REPORT_NAME: Final = "verification.json"
+RESULT_NAME: Final = "result/03-TB-TS.xml"  # the sealed result notice, once returned
 ENVELOPE_CONTAINER: Final = "Hoso/CKy_Dvi"
 # Elements of the receipt (by local name) that carry the SHA-256 of the received file, as hex or
 # base64. The receipt 02/TB-TS is written elsewhere (ebhxh.notices); keep this in step with it.

@@ -38,7 +38,7 @@ from ebhxh.declarations.validator import validate_bytes
 from ebhxh.dossiers import blobs
 from ebhxh.dossiers.models import Dossier, DossierCounter, DossierEvent, Status
 from ebhxh.lib.workdays import add_working_days
-from ebhxh.processing.models import Case
+from ebhxh.processing.models import Case, Result
 from ebhxh.processing.services import (
     ProcessingError,
     attach_supplement,
@@ -694,6 +694,52 @@ def receipt_pdf(dossier: Dossier) -> bytes:
     return pdf
 
 
+# --- result ------------------------------------------------------------------------------------
+
+
+def returned_result(dossier: Dossier) -> Result:
+    """The result of a dossier whose result the agency has returned (issue 7: the unit sees the
+    03/TB-TS and the result documents only then); DOS-STATE (409) before."""
+    result = (
+        Result.objects.filter(case__dossier_id=dossier.pk).first()
+        if dossier.status == Status.RETURNED
+        else None
+    )
+    if result is None:
+        raise IntakeError("DOS-STATE", status=409)
+    return result
+
+
+def result_xml(dossier: Dossier) -> bytes:
+    """The sealed 03/TB-TS of a returned result, byte for byte as issued."""
+    result = returned_result(dossier)
+    return blobs.get_verified(result.notice_blob, result.notice_sha256)
+
+
+def result_pdf(dossier: Dossier) -> bytes:
+    """The PDF rendition of the returned 03/TB-TS, rendered on first request and kept (as
+    `receipt_pdf`)."""
+    from ebhxh.notices.services import result_pdf as render
+
+    result = returned_result(dossier)
+    if result.notice_pdf_blob:
+        return blobs.get(result.notice_pdf_blob)
+    pdf = render(blobs.get_verified(result.notice_blob, result.notice_sha256))
+    name, _sha = blobs.put("results", pdf, ".pdf")
+    Result.objects.filter(pk=result.pk, notice_pdf_blob="").update(notice_pdf_blob=name)
+    return pdf
+
+
+def result_document(dossier: Dossier, name: str) -> tuple[bytes, str]:
+    """A result document of a returned result: its bytes (checked against the SHA-256 the
+    notice binds) and media type; DOS-NOT-FOUND (404) for a name the result does not list."""
+    result = returned_result(dossier)
+    for document in result.documents:
+        if document["name"] == name:
+            return blobs.get_verified(document["blob"], document["sha256"]), document["media_type"]
+    raise IntakeError("DOS-NOT-FOUND", status=404)
+
+
 # --- test mode ----------------------------------------------------------------------------------
 
 
@@ -834,6 +880,7 @@ def evidence_bundle(dossier: Dossier) -> bytes:
         RECEIPT_NAME,
         RECEIVED_NAME,
         REPORT_NAME,
+        RESULT_NAME,
         build_bundle,
         seal_path,
     )
@@ -844,6 +891,12 @@ def evidence_bundle(dossier: Dossier) -> bytes:
     files = [(RECEIVED_NAME, blobs.get_verified(dossier.blob, dossier.sha256))]
     if dossier.receipt_blob:
         files.append((RECEIPT_NAME, blobs.get(dossier.receipt_blob)))
+    if dossier.status == Status.RETURNED:
+        result = Result.objects.filter(case__dossier_id=dossier.pk).first()
+        if result is not None:
+            files.append(
+                (RESULT_NAME, blobs.get_verified(result.notice_blob, result.notice_sha256))
+            )
     report = {"verification": dossier.verification, "findings": dossier.findings}
     files.append(
         (

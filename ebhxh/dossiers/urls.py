@@ -23,6 +23,7 @@ urlpatterns = [
     path("don-vi/ho-so/soan/<int:pk>/xac-nhan/", views.code, name="code"),
     path("don-vi/ho-so/<uuid:tracking_id>/", views.dossier_detail, name="detail"),
     path("don-vi/ho-so/<uuid:tracking_id>/rut/", views.withdraw, name="withdraw"),
+    path("don-vi/ho-so/<uuid:tracking_id>/tin-nhan/", views.message, name="message"),
     path(
         "don-vi/ho-so/<uuid:tracking_id>/phieu-giao-nhan.xml",
         views.receipt_xml,
@@ -34,4 +35,11 @@ urlpatterns = [
         name="receipt_pdf",
     ),
     path("don-vi/ho-so/<uuid:tracking_id>/bang-chung.zip", views.evidence, name="evidence"),
+    path("don-vi/ho-so/<uuid:tracking_id>/ket-qua.xml", views.result_xml, name="result_xml"),
+    path("don-vi/ho-so/<uuid:tracking_id>/ket-qua.pdf", views.result_pdf, name="result_pdf"),
+    path(
+        "don-vi/ho-so/<uuid:tracking_id>/ket-qua/<str:name>",
+        views.result_document,
+        name="result_document",
+    ),
 ]

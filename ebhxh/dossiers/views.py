@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -150,6 +151,25 @@ def dossier_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _processing(user: User, dossier: Dossier) -> dict[str, Any]:
+    """The agency's side of the dossier as the unit sees it: the processing timeline (without
+    the officers' internal notes) and the messages (issue 7 item 6)."""
+    from ebhxh.processing import services as processing
+    from ebhxh.processing.forms import MessageForm
+    from ebhxh.processing.models import Case
+
+    case = Case.objects.filter(dossier=dossier).first()
+    if case is None:
+        return {}
+    return {
+        "case": case,
+        "processing_timeline": processing.timeline(case, viewer=user),
+        "thread": case.messages.select_related("author"),
+        "message_form": MessageForm(),
+        "can_message": case.stage not in ("closed", "withdrawn"),
+    }
+
+
 @login_required
 def dossier_detail(request: HttpRequest, tracking_id: Any) -> HttpResponse:
     user, dossier = _dossier(request, tracking_id)
@@ -157,6 +177,7 @@ def dossier_detail(request: HttpRequest, tracking_id: Any) -> HttpResponse:
         request,
         "dossiers/detail.html",
         {
+            **_processing(user, dossier),
             "dossier": dossier,
             "events": dossier.events.select_related("actor"),
             "groups": group_findings(dossier.findings),
@@ -164,8 +185,16 @@ def dossier_detail(request: HttpRequest, tracking_id: Any) -> HttpResponse:
             "can_withdraw": dossier.status in services.WITHDRAWABLE
             and drafts.may(user, dossier.unit, drafts.SUBMIT_ROLES),
             "has_evidence": dossier.status != "submitted",
+            "result": _returned_result(dossier),
         },
     )
+
+
+def _returned_result(dossier: Dossier) -> Any:
+    try:
+        return services.returned_result(dossier)
+    except IntakeError:
+        return None
 
 
 @login_required
@@ -183,6 +212,30 @@ def withdraw(request: HttpRequest, tracking_id: Any) -> HttpResponse:
             messages.success(request, _("Đã rút hồ sơ."))
         return redirect("dossiers:detail", tracking_id=dossier.tracking_id)
     return render(request, "dossiers/withdraw.html", {"dossier": dossier, "form": form})
+
+
+@login_required
+@require_POST
+def message(request: HttpRequest, tracking_id: Any) -> HttpResponse:
+    """A message from the unit to the agency about this dossier (e-mailed to the officers)."""
+    from ebhxh.processing import services as processing
+    from ebhxh.processing.forms import MessageForm
+    from ebhxh.processing.models import Case
+
+    user, dossier = _dossier(request, tracking_id)
+    case = get_object_or_404(Case, dossier=dossier)
+    form = MessageForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise processing.ProcessingError("PRC-MESSAGE")
+        processing.post_message(case, actor=user, body=form.cleaned_data["body"])
+    except processing.ProcessingError as exc:
+        text = exc.message_vi if _vi() else exc.message_en
+        messages.error(request, f"{text} [{exc.code}]")
+    else:
+        messages.success(request, _("Đã gửi tin nhắn cho cơ quan BHXH."))
+    url = reverse("dossiers:detail", kwargs={"tracking_id": dossier.tracking_id})
+    return redirect(url + "#trao-doi")
 
 
 def _attachment(data: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -224,6 +277,38 @@ def evidence(request: HttpRequest, tracking_id: Any) -> HttpResponse:
     except IntakeError:
         raise Http404 from None
     return _attachment(data, "application/zip", _file_name(dossier, "-bang-chung.zip"))
+
+
+@login_required
+def result_xml(request: HttpRequest, tracking_id: Any) -> HttpResponse:
+    _user, dossier = _dossier(request, tracking_id)
+    try:
+        data = services.result_xml(dossier)
+    except IntakeError:
+        raise Http404 from None
+    return _attachment(data, "application/xml", _file_name(dossier, "-03-TB-TS.xml"))
+
+
+@login_required
+def result_pdf(request: HttpRequest, tracking_id: Any) -> HttpResponse:
+    _user, dossier = _dossier(request, tracking_id)
+    try:
+        data = services.result_pdf(dossier)
+    except IntakeError:
+        raise Http404 from None
+    return _attachment(data, "application/pdf", _file_name(dossier, "-03-TB-TS.pdf"))
+
+
+@login_required
+def result_document(request: HttpRequest, tracking_id: Any, name: str) -> HttpResponse:
+    _user, dossier = _dossier(request, tracking_id)
+    try:
+        data, media_type = services.result_document(dossier, name)
+    except IntakeError:
+        raise Http404 from None
+    response = HttpResponse(data, content_type=media_type)
+    response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
 
 
 @login_required

@@ -312,3 +312,59 @@ class Routing(models.Model):
 
     def __str__(self) -> str:
         return f"{self.procedure_id} → {self.department}"
+
+
+class Outcome(models.TextChoices):
+    """The outcome of a completed case (03/TB-TS `MA_KQUA` 1, 3, 2)."""
+
+    ACCEPTED = "accepted", _("Chấp nhận")
+    PARTLY_ACCEPTED = "partly_accepted", _("Chấp nhận một phần")
+    REFUSED = "refused", _("Từ chối")
+
+
+class Result(models.Model):
+    """The result of a case, recorded when the assigned officer completes it: the outcome, the
+    accepted and refused items, the result documents (blobs "results", bound by their SHA-256)
+    and the agency-sealed 03/TB-TS that says all of it. The unit gets it once the desk returns
+    the result (`services.result_xml`, `result_pdf`, `result_document`)."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="result")
+    outcome = models.CharField(_("kết quả"), max_length=16, choices=Outcome.choices)
+    accepted_items = models.JSONField(
+        _("nội dung chấp nhận"),
+        default=list,
+        help_text=_("Danh sách {subject, description}: đối tượng, nội dung giải quyết."),
+    )
+    refused_items = models.JSONField(
+        _("nội dung không chấp nhận"),
+        default=list,
+        help_text=_("Danh sách {subject, description, reason, guidance}."),
+    )
+    documents = models.JSONField(
+        _("tài liệu kết quả"),
+        default=list,
+        help_text=_("Danh sách {name, media_type, sha256, size, blob}."),
+    )
+    notice_blob = models.CharField(_("thông báo 03/TB-TS (XML)"), max_length=200)
+    notice_sha256 = models.CharField(_("SHA-256 của thông báo"), max_length=64)
+    notice_pdf_blob = models.CharField(_("thông báo 03/TB-TS (PDF)"), max_length=200, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("cán bộ giải quyết"),
+    )
+    issued_at = models.DateTimeField(_("thời điểm ban hành"))
+
+    class Meta:
+        verbose_name = _("kết quả giải quyết")
+        verbose_name_plural = _("kết quả giải quyết")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=["accepted", "partly_accepted", "refused"]),
+                name="processing_result_outcome_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.outcome}"

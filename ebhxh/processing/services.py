@@ -41,6 +41,8 @@ from ebhxh.processing.models import (
     Case,
     Department,
     Message,
+    Outcome,
+    Result,
     Routing,
     Stage,
     Step,
@@ -141,6 +143,24 @@ def error_codes() -> dict[str, tuple[str, str, int]]:
             _("Hồ sơ đã kết thúc."),
             "The dossier is closed.",
             409,
+        ),
+        "PRC-RESULT": (
+            _(
+                "Kết quả giải quyết không hợp lệ: kết quả phải khớp với các nội dung chấp nhận và "
+                "không chấp nhận, mỗi nội dung không chấp nhận phải nêu lý do (xem chi tiết)."
+            ),
+            "The result is not valid: the outcome must match the accepted and refused items, "
+            "and every refused item needs a reason (see the detail).",
+            422,
+        ),
+        "PRC-RESULT-DOCUMENT": (
+            _(
+                "Tài liệu kết quả không được chấp nhận: tệp rỗng, quá lớn, trùng tên hoặc không "
+                "phải pdf, jpg, png, xlsx, docx, xml (xem chi tiết)."
+            ),
+            "A result document is not accepted: empty, too large, a duplicate name, or not pdf, "
+            "jpg, png, xlsx, docx or xml (see the detail).",
+            422,
         ),
         "PRC-REGISTRY": (
             _(
@@ -587,17 +607,21 @@ def _registry_hook(
     actor: User,
     registry_plan: dict[str, Any] | None,
     accept_conflicts: set[str] | None,
-) -> None:
+) -> list[tuple[dict[str, str], bool]] | None:
     """Procedure 600: apply the D02-TS/TK1-TS rows to the units registry in the completing
     transaction (ebhxh.units.registry). `registry_plan` is the plan the officer saw (its
     `as_dict()`); without it the plan is computed now. Unaccepted conflicts, or a plan that no
-    longer matches, refuse the completion (PRC-REGISTRY) and nothing is written."""
+    longer matches, refuse the completion (PRC-REGISTRY) and nothing is written.
+
+    Returns the result's rows, (item, accepted), one per plan row: applied rows are accepted,
+    rows skipped because of an accepted conflict refused with the conflict's message; None for
+    other procedures."""
     from ebhxh.units import registry
 
     if dossier.procedure_code not in registry.PROCEDURES:
-        return
+        return None
     try:
-        registry.apply(
+        result = registry.apply(
             dossier,
             registry_plan if registry_plan is not None else registry.plan(dossier),
             actor=actor,
@@ -605,6 +629,257 @@ def _registry_hook(
         )
     except registry.RegistryError as exc:
         raise ProcessingError("PRC-REGISTRY", detail=f"{exc.code}: {exc.detail}") from exc
+    return _registry_items(dossier, result)
+
+
+def _registry_items(dossier: Dossier, applied: Any) -> list[tuple[dict[str, str], bool]]:
+    """The 03/TB-TS rows of a registry application: the plan stored with it (computed by the
+    server, never the client's copy) gives each row's person; the result says applied or not."""
+    from ebhxh.units import registry
+    from ebhxh.units.models import RegistryApplication
+
+    stored = RegistryApplication.objects.get(dossier_id=dossier.pk).plan
+    done = set(applied.applied_rows)
+    out: list[tuple[dict[str, str], bool]] = []
+    with override("vi"):  # the notice is a Vietnamese document
+        codes = registry.conflict_codes()
+        for row in stored.get("rows", []):
+            who = row.get("full_name") or ""
+            if row.get("bhxh_code"):
+                who = _("%(name)s, mã số BHXH %(code)s") % {"name": who, "code": row["bhxh_code"]}
+            subject = who.strip(", ") or f"{row['form']} #{row['row']}"
+            description = _("%(form)s dòng %(row)s, phương án %(pa)s") % {
+                "form": row["form"],
+                "row": row["row"],
+                "pa": row.get("pa") or "—",
+            }
+            if f"{row['form']}#{row['row']}" in done:
+                out.append(({"subject": subject, "description": description}, True))
+                continue
+            reasons = [
+                str(codes[c["code"]][0])
+                for c in row.get("conflicts", [])
+                if c.get("code") in codes and codes[c["code"]][2] == "skip"
+            ]
+            reason = " ".join(dict.fromkeys(reasons)) or _("Không cập nhật được dòng này.")
+            out.append(({"subject": subject, "description": description, "reason": reason}, False))
+    return out
+
+
+# --- the result (03/TB-TS) ------------------------------------------------------------------
+
+# The notice decodes up to result.MAX_BYTES (1 MiB): a dossier of thousands of rows lists the
+# first rows and sums up the rest in one row (the refused rows, which the unit must act on,
+# first and with a higher limit).
+RESULT_ACCEPTED_ROWS = 300
+RESULT_REFUSED_ROWS = 1500
+RESULT_MAX_DOCUMENTS = 20
+ITEM_TEXT_MAX = 1000
+# Content kinds (ebhxh.dossiers.content) -> the media type written in the notice.
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xml": "application/xml",
+}
+_OUTCOME_CODES = {Outcome.ACCEPTED: "1", Outcome.REFUSED: "2", Outcome.PARTLY_ACCEPTED: "3"}
+
+
+def _item(raw: Mapping[str, Any], *, refused: bool) -> dict[str, str]:
+    def text(key: str) -> str:
+        return " ".join(str(raw.get(key) or "").split())[:ITEM_TEXT_MAX]
+
+    row = {"subject": text("subject"), "description": text("description")}
+    if not row["subject"] or not row["description"]:
+        raise ProcessingError("PRC-RESULT", detail="an item needs a subject and a description")
+    if refused:
+        row["reason"] = text("reason")
+        if not row["reason"]:
+            raise ProcessingError("PRC-RESULT", detail=f"no reason: {row['subject']}")
+        if guidance := text("guidance"):
+            row["guidance"] = guidance
+    return row
+
+
+def _cap(rows: list[dict[str, str]], limit: int, *, refused: bool) -> list[dict[str, str]]:
+    if len(rows) <= limit:
+        return rows
+    rest = len(rows) - (limit - 1)
+    with override("vi"):
+        summary = {
+            "subject": _("Các nội dung còn lại"),
+            "description": _("%(count)d nội dung khác, xem chi tiết trên cổng giao dịch.")
+            % {"count": rest},
+        }
+        if refused:
+            summary["reason"] = _("Như các nội dung trên; xem chi tiết trên cổng giao dịch.")
+    return [*rows[: limit - 1], summary]
+
+
+def _result_documents(documents: Sequence[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Check the officer's result documents by content (ebhxh.dossiers.content) and store them
+    (content-addressed blobs "results": a rolled-back completion leaves at most an orphan file
+    that the next attempt reuses)."""
+    from pathlib import PurePosixPath, PureWindowsPath
+
+    from ebhxh.dossiers import blobs
+    from ebhxh.dossiers.content import check_attachment, sniff
+
+    if len(documents) > RESULT_MAX_DOCUMENTS:
+        raise ProcessingError("PRC-RESULT-DOCUMENT", detail=f"more than {RESULT_MAX_DOCUMENTS}")
+    out: list[dict[str, Any]] = []
+    for raw_name, data in documents:
+        name = PurePosixPath(PureWindowsPath(str(raw_name or "")).name).name.strip()[:200]
+        if not name or any(ord(ch) < 32 for ch in name) or any(d["name"] == name for d in out):
+            raise ProcessingError("PRC-RESULT-DOCUMENT", detail=f"name: {raw_name!r}")
+        problems = check_attachment(name, None, data, max_bytes=settings.DOSSIER_FILE_MAX_BYTES)
+        if problems:
+            raise ProcessingError(
+                "PRC-RESULT-DOCUMENT", detail=f"{name}: {', '.join(p.code for p in problems)}"
+            )
+        kind = sniff(data) or ""
+        blob, sha = blobs.put("results", data, f".{kind}" if kind else "")
+        out.append(
+            {
+                "name": name,
+                "media_type": MEDIA_TYPES[kind],
+                "sha256": sha,
+                "size": len(data),
+                "blob": blob,
+            }
+        )
+    return out
+
+
+def _result_notice(
+    case: Case,
+    dossier: Dossier,
+    *,
+    outcome: str,
+    accepted: list[dict[str, str]],
+    refused: list[dict[str, str]],
+    documents: list[dict[str, Any]],
+    note: str,
+    now: dt.datetime,
+) -> Any:
+    from ebhxh.notices import result as tbts3
+    from ebhxh.notices.xmlbase import NoticeError
+
+    agency = dossier.agency
+    unit = dossier.unit
+    procedure = Procedure.objects.filter(code=dossier.procedure_code).first()
+    assert dossier.received_at is not None and dossier.number
+    try:
+        return tbts3.ResultNotice(
+            agency_code=agency.code,
+            agency_name=agency.name,
+            place=agency.province.name if agency.province else agency.name,
+            unit_name=unit.name,
+            unit_code=unit.code or None,
+            dossier_number=dossier.number,
+            procedure_code=dossier.procedure_code,
+            procedure_name=(procedure.name if procedure else "") or dossier.procedure_name or "—",
+            received_at=dossier.received_at,
+            appointment_date=dossier.appointment_date,
+            result_date=timezone.localdate(now),
+            tracking_id=str(dossier.tracking_id),
+            outcome=_OUTCOME_CODES[Outcome(outcome)],
+            accepted_items=tuple(
+                tbts3.ResultItem(stt=n, subject=r["subject"], description=r["description"])
+                for n, r in enumerate(accepted, 1)
+            ),
+            refused_items=tuple(
+                tbts3.ResultItem(
+                    stt=n,
+                    subject=r["subject"],
+                    description=r["description"],
+                    reason=r["reason"],
+                    guidance=r.get("guidance"),
+                )
+                for n, r in enumerate(refused, 1)
+            ),
+            documents=tuple(
+                tbts3.ResultDocument(
+                    name=d["name"], media_type=d["media_type"], sha256=d["sha256"], size=d["size"]
+                )
+                for d in documents
+            ),
+            support_phone=agency.phone or None,
+            note=note or None,
+        )
+    except NoticeError as exc:
+        raise ProcessingError("PRC-RESULT", detail=str(exc)) from exc
+
+
+def _issue_result(
+    case: Case,
+    dossier: Dossier,
+    *,
+    actor: User,
+    now: dt.datetime,
+    outcome: str | None,
+    registry_rows: list[tuple[dict[str, str], bool]] | None,
+    accepted_items: Sequence[Mapping[str, Any]] | None,
+    refused_items: Sequence[Mapping[str, Any]],
+    documents: Sequence[tuple[str, bytes]],
+    result_text: str,
+) -> Result:
+    """Record the result and issue its sealed 03/TB-TS (docs/processing.md "The result")."""
+    from ebhxh.dossiers import blobs
+    from ebhxh.notices.services import issue_result
+
+    if outcome is not None and outcome not in Outcome.values:
+        raise ProcessingError("PRC-RESULT", detail=f"outcome {outcome!r}")
+    accepted = [_item(r, refused=False) for r in accepted_items or ()]
+    refused = [_item(r, refused=True) for r in refused_items]
+    for row, ok in registry_rows or ():
+        (accepted if ok else refused).append(row)
+    if not accepted and not refused and outcome in (None, Outcome.ACCEPTED):
+        with override("vi"):  # no itemised result: the dossier as a whole is accepted
+            accepted = [
+                {
+                    "subject": _("Hồ sơ số %(number)s") % {"number": case.number},
+                    "description": result_text[:ITEM_TEXT_MAX]
+                    or dossier.procedure_name[:ITEM_TEXT_MAX]
+                    or _("Đã giải quyết."),
+                }
+            ]
+    if outcome is None:
+        outcome = (
+            Outcome.ACCEPTED
+            if not refused
+            else Outcome.REFUSED
+            if not accepted
+            else Outcome.PARTLY_ACCEPTED
+        )
+    accepted = _cap(accepted, RESULT_ACCEPTED_ROWS, refused=False)
+    refused = _cap(refused, RESULT_REFUSED_ROWS, refused=True)
+    stored_documents = _result_documents(documents)
+    notice = _result_notice(
+        case,
+        dossier,
+        outcome=outcome,
+        accepted=accepted,
+        refused=refused,
+        documents=stored_documents,
+        note=result_text[:ITEM_TEXT_MAX],
+        now=now,
+    )
+    sealed = issue_result(notice)
+    blob, sha = blobs.put("results", sealed, ".xml")
+    return Result.objects.create(
+        case=case,
+        outcome=outcome,
+        accepted_items=accepted,
+        refused_items=refused,
+        documents=stored_documents,
+        notice_blob=blob,
+        notice_sha256=sha,
+        issued_by=actor,
+        issued_at=now,
+    )
 
 
 @transaction.atomic
@@ -616,19 +891,48 @@ def complete(
     note: str = "",
     registry_plan: dict[str, Any] | None = None,
     accept_conflicts: set[str] | None = None,
+    outcome: str | None = None,
+    accepted_items: Sequence[Mapping[str, Any]] | None = None,
+    refused_items: Sequence[Mapping[str, Any]] = (),
+    documents: Sequence[tuple[str, bytes]] = (),
 ) -> Case:
     """The assigned officer finishes processing; the result goes back to the desk. For procedure
-    600 the registry is updated in the same transaction (see `_registry_hook`)."""
+    600 the registry is updated in the same transaction (see `_registry_hook`) and its rows are
+    the result's items; the result (`Result`) and its sealed 03/TB-TS are recorded too.
+
+    `outcome`: an `Outcome` value, by default derived from the items (none refused: accepted;
+    none accepted: refused; else partly accepted). A refused 600 dossier leaves the registry
+    alone. `accepted_items` / `refused_items`: the officer's rows, {subject, description} and
+    {subject, description, reason, guidance?}, added to the registry's. `documents`: result
+    documents as (file name, bytes), checked by content and bound in the notice by SHA-256.
+    `result`: a short text, on the unit's timeline and in the notice's note."""
     locked, dossier, t = _begin(case, workflow.Action.COMPLETE, actor)
     before = _state(locked)
     now = timezone.now()
-    _registry_hook(dossier, actor, registry_plan, accept_conflicts)
+    text = " ".join(result.split())
+    registry_rows = (
+        None
+        if outcome == Outcome.REFUSED
+        else _registry_hook(dossier, actor, registry_plan, accept_conflicts)
+    )
+    issued = _issue_result(
+        locked,
+        dossier,
+        actor=actor,
+        now=now,
+        outcome=outcome,
+        registry_rows=registry_rows,
+        accepted_items=accepted_items,
+        refused_items=refused_items,
+        documents=documents,
+        result_text=text,
+    )
     locked.result_at = now
     locked.assigned_to = None
     with override("vi"):
         event = _("Hồ sơ đã có kết quả giải quyết.")
-    if result.strip():
-        event = f"{event} {result.strip()}"
+    if text:
+        event = f"{event} {text}"
     _apply(
         locked,
         dossier,
@@ -638,14 +942,22 @@ def complete(
         before=before,
         note=note,
         event_note=event,
-        data={"result": result[:500]},
+        data={
+            "result": result[:500],
+            "outcome": issued.outcome,
+            "accepted_items": len(issued.accepted_items),
+            "refused_items": len(issued.refused_items),
+            "documents": [d["sha256"] for d in issued.documents],
+            "notice_sha256": issued.notice_sha256,
+        },
     )
     return locked
 
 
 @transaction.atomic
 def return_result(case: Case, *, actor: User, note: str = "") -> Case:
-    """The desk returns the result to the unit."""
+    """The desk returns the result to the unit: the unit may now download the sealed 03/TB-TS,
+    its PDF and the result documents, and is e-mailed the notice (attached) with the links."""
     locked, dossier, t = _begin(case, workflow.Action.RETURN_RESULT, actor)
     before = _state(locked)
     now = timezone.now()
@@ -653,6 +965,7 @@ def return_result(case: Case, *, actor: User, note: str = "") -> Case:
     late = timezone.localdate(now) > locked.due_date
     with override("vi"):
         event = _("Cơ quan BHXH đã trả kết quả giải quyết hồ sơ.")
+    issued = Result.objects.filter(case=locked).first()
     _apply(
         locked,
         dossier,
@@ -662,6 +975,7 @@ def return_result(case: Case, *, actor: User, note: str = "") -> Case:
         before=before,
         note=note,
         event_note=event,
+        email={"result": issued},
         data={"late": late},
     )
     return locked
@@ -730,7 +1044,9 @@ def post_message(case: Case, *, actor: User, body: str) -> Message:
     """A message from the unit to the agency or back, kept with the case and e-mailed to the
     other side: to the unit's contact address and submitter, or to the assigned officer (when
     nobody is assigned, to the officers of the desk or department holding the dossier)."""
-    locked = Case.objects.select_for_update().select_related("assigned_to").get(pk=case.pk)
+    locked = (
+        Case.objects.select_for_update(of=("self",)).select_related("assigned_to").get(pk=case.pk)
+    )
     _check_scope(actor, locked)
     text = (body or "").strip()
     if not text or len(text) > MESSAGE_MAX:
@@ -780,8 +1096,37 @@ def _portal_url(dossier: Dossier) -> str:
     return f"{settings.SITE_URL}/don-vi/ho-so/{dossier.tracking_id}/"
 
 
+def _result_mail(dossier: Dossier, result: Result) -> tuple[dict[str, Any], list[Any]]:
+    """The links to the returned result and the sealed notice to attach to the e-mail."""
+    from django.urls import reverse
+
+    from ebhxh.dossiers import blobs
+
+    def url(view: str, **kwargs: Any) -> str:
+        path = reverse(f"dossiers:{view}", kwargs={"tracking_id": dossier.tracking_id, **kwargs})
+        return f"{settings.SITE_URL}{path}"
+
+    links = {
+        "outcome": Outcome(result.outcome).label,
+        "xml_url": url("result_xml"),
+        "pdf_url": url("result_pdf"),
+        "documents": [
+            {"name": d["name"], "url": url("result_document", name=d["name"])}
+            for d in result.documents
+        ],
+    }
+    slug = (dossier.number or str(dossier.tracking_id)).replace("/", "-")
+    xml = blobs.get_verified(result.notice_blob, result.notice_sha256)
+    return links, [(f"03-TB-TS-{slug}.xml", xml, "application/xml")]
+
+
 def _notify_unit(
-    case: Case, dossier: Dossier, note: str, *, items: Sequence[Mapping[str, str]] = ()
+    case: Case,
+    dossier: Dossier,
+    note: str,
+    *,
+    items: Sequence[Mapping[str, str]] = (),
+    result: Result | None = None,
 ) -> None:
     from ebhxh.dossiers.services import recipients
     from ebhxh.notify.mail import send
@@ -789,6 +1134,7 @@ def _notify_unit(
     to = recipients(dossier)
     if not to:
         return
+    links, attachments = _result_mail(dossier, result) if result is not None else (None, [])
     send(
         "processing_status",
         to,
@@ -799,7 +1145,9 @@ def _notify_unit(
             "note": note,
             "items": list(items),
             "portal_url": _portal_url(dossier),
+            "result": links,
         },
+        attachments=attachments,
         purpose=f"processing:{case.stage}",
         unit=dossier.unit,
     )
