@@ -7,9 +7,10 @@ from typing import Any
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import override
 
 from ebhxh.accounts.models import User
-from ebhxh.processing.models import Department, Stage
+from ebhxh.processing.models import Department, Outcome, Stage
 from ebhxh.processing.services import MESSAGE_MAX
 
 NOTE = forms.CharField(
@@ -97,6 +98,24 @@ class ForwardForm(forms.Form):
         field.choices = [(v, label) for v, label in Department.choices if v != current]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented recipe)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
 class CompleteForm(forms.Form):
     result = forms.CharField(
         label=_("Kết quả giải quyết"),
@@ -114,11 +133,55 @@ class CompleteForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
 
+    outcome = forms.ChoiceField(
+        label=_("Kết quả"),
+        required=False,
+        choices=[("", _("Xác định theo các dòng (không có dòng từ chối: chấp nhận)"))]
+        + list(Outcome.choices),
+    )
+    refused_lines = forms.CharField(
+        label=_("Các trường hợp không chấp nhận"),
+        required=False,
+        max_length=20_000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Mỗi dòng một trường hợp: đối tượng | lý do, hoặc đối tượng | nội dung | lý do "
+            "(ví dụ: Nguyễn Văn A | Tăng mới | Sai ngày sinh)."
+        ),
+    )
+    documents = MultipleFileField(
+        label=_("Tài liệu kết quả"),
+        required=False,
+        help_text=_("PDF, ảnh, Excel hoặc Word; mỗi tệp được ghi mã băm trong thông báo 03/TB-TS."),
+    )
+
     def __init__(self, *args: Any, conflicts: list[str] = (), **kwargs: Any) -> None:  # type: ignore[assignment]
         super().__init__(*args, **kwargs)
         field = self.fields["accept"]
         assert isinstance(field, forms.MultipleChoiceField)
         field.choices = [(c, c) for c in conflicts]
+
+    def clean_refused_lines(self) -> list[dict[str, str]]:
+        items = []
+        for number, line in enumerate(self.cleaned_data.get("refused_lines", "").splitlines(), 1):
+            if not line.strip():
+                continue
+            parts = [p.strip() for p in line.split("|")]
+            if len(parts) not in (2, 3) or not all(parts):
+                raise forms.ValidationError(
+                    _(
+                        "Dòng %(n)s: ghi theo mẫu “đối tượng | lý do” hoặc “đối tượng | nội dung | lý do”."
+                    )
+                    % {"n": number}
+                )
+            subject, reason = parts[0], parts[-1]
+            with override("vi"):  # the notice's text is Vietnamese whatever the page's language
+                default = str(_("Không chấp nhận"))
+            description = parts[1] if len(parts) == 3 else default
+            items.append(
+                {"subject": subject[:300], "description": description[:500], "reason": reason[:500]}
+            )
+        return items
 
 
 class NoteForm(forms.Form):

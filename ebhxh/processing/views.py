@@ -670,7 +670,7 @@ def _bind(action: Action, request: HttpRequest, officer: User, case: Case) -> tu
 def _bind_complete(request: HttpRequest, officer: User, case: Case) -> tuple[Any, Any]:
     plan, _error = _registry_plan(case)
     conflicts = [c.id for c in plan.conflicts] if plan is not None else []
-    form = CompleteForm(request.POST, conflicts=conflicts)
+    form = CompleteForm(request.POST, request.FILES, conflicts=conflicts)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data
@@ -690,6 +690,9 @@ def _bind_complete(request: HttpRequest, officer: User, case: Case) -> tuple[Any
             note=data["note"],
             registry_plan=registry_plan,
             accept_conflicts=set(data["accept"]),
+            outcome=data["outcome"] or None,
+            refused_items=data["refused_lines"],
+            documents=[(f.name, f.read()) for f in data["documents"]],
         )
 
     return form, call

@@ -467,3 +467,49 @@ def test_a_unit_cannot_message_another_units_dossier(dossier_case: Case, outside
     url = reverse("dossiers:message", args=[dossier_case.dossier.tracking_id])
     assert _client(outsider).post(url, {"body": "x"}).status_code == 404
     assert not Message.objects.exists()
+
+
+def test_the_officer_records_refused_items_and_result_documents(
+    dossier_case: Case,
+    desk_officer: User,
+    thu_officer: User,
+    django_capture_on_commit_callbacks: Any,
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    capture = django_capture_on_commit_callbacks
+    desk, thu = _client(desk_officer), _client(thu_officer)
+    _post(desk, dossier_case, "tiep-nhan", {"department": "collection"}, capture)
+    _post(thu, dossier_case, "phan-cong", {"assignee": thu_officer.pk}, capture)
+    detail = thu.get(reverse("processing:detail", args=[dossier_case.pk])).content.decode()
+    assert 'enctype="multipart/form-data"' in detail
+    fingerprint = detail.split('name="fingerprint" value="')[1].split('"')[0]
+    pdf = (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+        b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+    )
+    bad_line = _post(
+        thu,
+        dossier_case,
+        "hoan-thanh",
+        {"fingerprint": fingerprint, "refused_lines": "không có dấu gạch"},
+        capture,
+    )
+    assert bad_line.status_code != 302 and _refresh(dossier_case).stage == Stage.ASSIGNED
+    done = _post(
+        thu,
+        dossier_case,
+        "hoan-thanh",
+        {
+            "fingerprint": fingerprint,
+            "outcome": "partly_accepted",
+            "refused_lines": "Nguyễn Văn Số 2 | Sai ngày sinh so với CCCD",
+            "documents": [SimpleUploadedFile("quyet-dinh.pdf", pdf, "application/pdf")],
+        },
+        capture,
+    )
+    assert done.status_code == 302, done.content.decode()[:2000]
+    result = _refresh(dossier_case).result
+    assert result.outcome == "partly_accepted"
+    assert [i["reason"] for i in result.refused_items][-1] == "Sai ngày sinh so với CCCD"
+    assert [d["name"] for d in result.documents] == ["quyet-dinh.pdf"]
