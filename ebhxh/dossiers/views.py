@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -43,7 +44,7 @@ from ebhxh.dossiers.forms import (
     UploadForm,
     WithdrawForm,
 )
-from ebhxh.dossiers.models import Channel, Dossier, Draft, DraftStatus
+from ebhxh.dossiers.models import Channel, Dossier, Draft, DraftStatus, Status
 from ebhxh.dossiers.services import IntakeError
 from ebhxh.units.models import Employment, Unit
 
@@ -317,6 +318,18 @@ def upload(request: HttpRequest) -> HttpResponse:
     user, unit = _member(request)
     form = UploadForm(request.POST or None, request.FILES or None)
     outcome = None
+    # A supplement the agency asked for names the dossier it answers (docs/processing.md).
+    answers = None
+    wanted = request.POST.get("bo-sung") or request.GET.get("bo-sung") or ""
+    if wanted:
+        try:
+            answers = Dossier.objects.filter(
+                unit=unit, tracking_id=uuid.UUID(wanted), status=Status.SUPPLEMENT
+            ).first()
+        except ValueError:
+            answers = None
+        if answers is None:
+            raise Http404
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data["file"].read()
         testing = "test" in request.POST
@@ -327,7 +340,9 @@ def upload(request: HttpRequest) -> HttpResponse:
                 if testing:
                     outcome = services.test_submission(data, unit=unit, channel=Channel.WEB)
                 else:
-                    ack = services.submit(data, unit=unit, channel=Channel.WEB, user=user)
+                    ack = services.submit(
+                        data, unit=unit, channel=Channel.WEB, user=user, supplement_to=answers
+                    )
                     if ack.replayed:
                         messages.info(request, _("Tệp hồ sơ này đã được gửi trước đó."))
                     return redirect("dossiers:detail", tracking_id=ack.dossier.tracking_id)
@@ -336,6 +351,7 @@ def upload(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         "form": form,
         "can_submit": drafts.may(user, unit, drafts.SUBMIT_ROLES),
+        "answers": answers,
     }
     if outcome is not None:
         context.update(
